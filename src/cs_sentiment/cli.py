@@ -1,0 +1,231 @@
+"""The ``cs-sentiment`` command: a thin argparse layer over the public functions.
+
+Commands: ``analyze``, ``score``, ``train``, ``evaluate``. Errors print one
+line on stderr and exit with code 2 (bad usage or bad input), never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from . import __version__
+from .exceptions import CsSentimentError
+
+__all__ = ["main"]
+
+log = logging.getLogger(__name__)
+
+
+class _UsageError(Exception):
+    """Bad command-line usage (exit code 2)."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # one line, exit 2, like every other error
+        raise _UsageError(message)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="cs-sentiment", description="Read Chinese customer-service chat: emotion, intent, "
+                                                       "escalation risk and response strategy.")
+    parser.add_argument("--version", action="version", version=f"cs-sentiment {__version__}")
+    parser.add_argument("-v", "--verbose", action="count", default=0, help="log progress (-vv for debug)")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    p = sub.add_parser("analyze", help="analyse one message (or '-' for one message a line from stdin)")
+    p.add_argument("text", help="the message, or - to read one message a line from standard input")
+    p.add_argument("--context", help="context as JSON, e.g. '{\"typing_seconds\": 3.1}'")
+    p.add_argument("--model", help="model directory (default: the shipped model)")
+    p.add_argument("--lexicon", action="append", default=[], help="extra lexicon file or folder (repeatable)")
+    p.add_argument("--compact", action="store_true", help="one line of JSON even for a single message")
+
+    p = sub.add_parser("score", help="score a chat log file (CSV, TSV, JSONL, Parquet)")
+    p.add_argument("input")
+    p.add_argument("--out", help="output file (default: INPUT with .scored before the suffix)")
+    p.add_argument("--text-col", default="text")
+    p.add_argument("--conversation-col")
+    p.add_argument("--time-col")
+    p.add_argument("--role-col")
+    p.add_argument("--jobs", type=int, default=1, help="worker processes (default 1)")
+    p.add_argument("--chunksize", type=int, default=50_000, help="rows read at a time (default 50000)")
+    p.add_argument("--encoding", help="input encoding (default: detect UTF-8, UTF-8 with BOM or GB18030)")
+    p.add_argument("--model", help="model directory (default: the shipped model)")
+    p.add_argument("--strict", action="store_true", help="exit 1 when any row had an error")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--assume-sorted", action="store_true",
+                   help="input is sorted by conversation: stream in one pass without the grouping pass")
+
+    p = sub.add_parser("train", help="train a model on labelled messages")
+    p.add_argument("data", help="labelled CSV/TSV/JSONL/Parquet")
+    p.add_argument("--out", required=True, help="model directory to write")
+    p.add_argument("--text-col", default="text")
+    p.add_argument("--emotion-col", default="emotion")
+    p.add_argument("--intent-col", default="intent")
+    p.add_argument("--split-col", default="split", help="rows 'train' are fitted, rows 'test' evaluated")
+    p.add_argument("--intent-map", help="TSV 'intent need acts_as' for your own intent labels")
+    p.add_argument("--cv", type=int, default=5, help="folds for calibration and the cross-validated score")
+    p.add_argument("--overwrite", action="store_true", help="replace a model already in --out")
+
+    p = sub.add_parser("evaluate", help="evaluate a model on labelled messages")
+    p.add_argument("data")
+    p.add_argument("--model", help="model directory (default: the shipped model)")
+    p.add_argument("--text-col", default="text")
+    p.add_argument("--emotion-col", default="emotion")
+    p.add_argument("--intent-col", default="intent")
+    p.add_argument("--split", help="evaluate only rows whose 'split' column has this value (e.g. test)")
+    p.add_argument("--report", help="write the full report as JSON here")
+    p.add_argument("--plot", help="write the confusion matrices as PNG here")
+    p.add_argument("--worst", type=int, default=10, help="how many worst mistakes to print")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI; returns the exit code (0 ok, 1 rows with errors under --strict, 2 bad usage)."""
+    try:
+        args = _parser().parse_args(argv)
+    except _UsageError as exc:
+        print(f"cs-sentiment: error: {exc}", file=sys.stderr)
+        return 2
+    except SystemExit as exc:  # --help / --version
+        return int(exc.code or 0)
+    if args.verbose:
+        logging.basicConfig(level=logging.DEBUG if args.verbose > 1 else logging.INFO,
+                            format="%(levelname)s %(name)s: %(message)s")
+    try:
+        return int(_COMMANDS[args.command](args))
+    except (CsSentimentError, ValueError, TypeError, FileNotFoundError, FileExistsError, OSError,
+            json.JSONDecodeError, UnicodeDecodeError) as exc:
+        print(f"cs-sentiment: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("cs-sentiment: interrupted", file=sys.stderr)
+        return 130
+
+
+def _analyzer(model: str | None, lexicons: Sequence[str] = ()):
+    from .analyzer import Analyzer
+
+    if model is None and not lexicons:
+        return Analyzer.default()
+    return Analyzer(model_dir=model, extra_lexicons=lexicons)
+
+
+def _analyze(args: argparse.Namespace) -> int:
+    context: Any = None
+    if args.context:
+        context = json.loads(args.context)
+    analyzer = _analyzer(args.model, args.lexicon)
+    if args.text == "-":
+        out = sys.stdout
+        for line in sys.stdin:
+            line = line.rstrip("\r\n")
+            out.write(json.dumps(analyzer.analyze(line, context).to_dict(), ensure_ascii=False) + "\n")
+        return 0
+    result = analyzer.analyze(args.text, context).to_dict()
+    print(json.dumps(result, ensure_ascii=False, indent=None if args.compact else 2))
+    return 0
+
+
+def _score(args: argparse.Namespace) -> int:
+    from .batch import score_file
+
+    summary = score_file(
+        args.input, args.out, text_col=args.text_col, conversation_col=args.conversation_col,
+        time_col=args.time_col, role_col=args.role_col, jobs=args.jobs, chunksize=args.chunksize,
+        encoding=args.encoding, model_dir=args.model, progress=not args.no_progress and sys.stderr.isatty(),
+        assume_sorted=args.assume_sorted,
+    )
+    print(summary.describe(), file=sys.stderr)
+    return 1 if args.strict and summary.errors else 0
+
+
+def _train(args: argparse.Namespace) -> int:
+    from .training import plot_confusion, train, write_report
+
+    out = Path(args.out)
+    from .persistence import MANIFEST
+
+    if (out / MANIFEST).exists() and not args.overwrite:
+        raise FileExistsError(f"{out} already holds a model; pass --overwrite to replace it")
+    analyzer = train(args.data, text_col=args.text_col, emotion_col=args.emotion_col, intent_col=args.intent_col,
+                     split_col=args.split_col, cv=args.cv or None, intent_map=args.intent_map)
+    if args.cv and args.cv > 1:
+        analyzer.model.manifest["cross_validation"] = _cross_validate(args, analyzer)
+    analyzer.save(out, overwrite=True)
+    report = getattr(analyzer, "report_", None)
+    if report is not None:
+        write_report(report, out / "report.json")
+        try:
+            plot_confusion(report, out / "confusion.png")
+        except ImportError:
+            log.info("matplotlib not installed: no confusion.png")
+    metrics = analyzer.model.manifest.get("metrics")
+    print(json.dumps({"model": str(out), "metrics": metrics,
+                      "cross_validation": analyzer.model.manifest.get("cross_validation")},
+                     ensure_ascii=False, indent=2))
+    return 0
+
+
+def _cross_validate(args: argparse.Namespace, analyzer) -> dict[str, Any]:
+    """Macro-F1 of both estimators by stratified k-fold on the training rows only."""
+    from sklearn.base import clone
+    from sklearn.model_selection import StratifiedKFold, cross_val_score
+
+    from .training import read_labeled
+
+    frame = read_labeled(args.data, text_col=args.text_col)
+    if args.split_col in frame.columns:
+        frame = frame[frame[args.split_col].astype(str).str.lower() == "train"]
+    texts = frame[args.text_col].astype(str).tolist()
+    out = {}
+    for task, col in (("emotion", args.emotion_col), ("intent", args.intent_col)):
+        est = clone(analyzer.estimators_[task]).set_params(cv=None)
+        labels = frame[col].astype(str).tolist()
+        folds = StratifiedKFold(n_splits=args.cv, shuffle=True, random_state=0)
+        scores = cross_val_score(est, texts, labels, cv=folds, scoring="f1_macro")
+        out[task] = {"macro_f1_mean": float(scores.mean()), "macro_f1_std": float(scores.std()), "folds": args.cv}
+    return out
+
+
+def _evaluate(args: argparse.Namespace) -> int:
+    from .training import evaluate, plot_confusion, read_labeled, write_report
+
+    frame = read_labeled(args.data, text_col=args.text_col)
+    if args.split:
+        if "split" not in frame.columns:
+            raise ValueError("--split given but the data has no 'split' column")
+        frame = frame[frame["split"].astype(str) == args.split]
+    analyzer = _analyzer(args.model)
+    report = evaluate(analyzer, frame, text_col=args.text_col, emotion_col=args.emotion_col,
+                      intent_col=args.intent_col, n_worst=max(args.worst, 20))
+    if args.report:
+        write_report(report, args.report)
+    if args.plot:
+        plot_confusion(report, args.plot)
+    lines = [f"messages: {report['n']}"]
+    for task in ("emotion", "intent"):
+        if task not in report:
+            continue
+        r = report[task]
+        lines.append(f"{task}: accuracy {r['accuracy']:.3f}  macro-F1 {r['macro_f1']:.3f}  ECE {r['ece']:.3f}")
+        for label, m in r["per_class"].items():
+            if isinstance(m, dict) and label not in ("macro avg", "weighted avg"):
+                lines.append(f"  {label:<16} P {m['precision']:.3f}  R {m['recall']:.3f}  F1 {m['f1-score']:.3f}"
+                             f"  n {int(m['support'])}")
+        for w in r["worst"][: args.worst]:
+            lines.append(f"  ✗ {w['true']} → {w['predicted']} ({w['confidence']:.2f}): {w['text'][:60]}")
+    if "polarity_accuracy" in report:
+        lines.append(f"polarity accuracy: {report['polarity_accuracy']:.3f}")
+    if "script_consistency" in report:
+        lines.append(f"same result in the other script: {report['script_consistency']:.3f}")
+    print("\n".join(lines))
+    return 0
+
+
+_COMMANDS = {"analyze": _analyze, "score": _score, "train": _train, "evaluate": _evaluate}

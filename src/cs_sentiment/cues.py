@@ -1,0 +1,464 @@
+"""Cues: what the lexicon and the rules see in a message and its context.
+
+VADER's idea done for Chinese. The rules run in this order, each a small
+function below:
+
+1. lexicon scan (one Aho-Corasick pass), longest non-overlapping keywords;
+2. clauses split at punctuation and contrast words;
+3. negation, scoped to the first keyword after the negator in its clause
+   (double negation cancels); degree adverbs and softeners in the same window;
+4. contrast: the clause after 但是/不过/可是 weighs more;
+5. sarcasm: praise next to a sarcasm marker or a negative context reads angry;
+6. emphatic punctuation, character and phrase repetition;
+7. emoji (whole graphemes, never negated), platform codes, emoticons;
+8. questions;
+9. context: typing speed, pauses, repeated messages and the emotion trend in
+   ``history``, the complaint record.
+
+Every contribution becomes a :class:`~cs_sentiment.results.Cue` with its span
+in the original message.
+
+>>> from cs_sentiment.lexicon import Lexicon
+>>> from cs_sentiment.normalize import normalize
+>>> lex = Lexicon.load()
+>>> tc = scan_text(normalize("一点也不失望"), lex)
+>>> max(tc.emotion_strength, key=tc.emotion_strength.get), tc.valence > 0
+('satisfied', True)
+>>> scan_text(normalize("不满意"), lex).valence < 0
+True
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from bisect import bisect_right
+from dataclasses import dataclass
+
+from .context import Context
+from .labels import CueKind, Emotion
+from .lexicon import Entry, Lexicon, _emoji_key
+from .normalize import NormalizedText, normalize
+from .results import Cue
+
+__all__ = [
+    "CUE_FEATURE_NAMES",
+    "ContextCues",
+    "TextCues",
+    "bounded",
+    "scan_context",
+    "scan_text",
+]
+
+# --- constants, with their origin -------------------------------------------
+#: Characters before a keyword in which a negator, degree adverb or softener
+#: governs it. VADER looks three words back; three English words are about
+#: four Chinese characters (一点也不 is four).
+MODIFIER_WINDOW = 4
+#: VADER's N_SCALAR (-0.74): a negated word keeps 74% of its strength, reversed.
+NEGATION_SCALAR = 0.74
+#: What a negated emotion turns into. Negated praise is disappointment
+#: (不开心); negated disappointment is mild satisfaction (一点也不失望); a
+#: negated worry, hurry, doubt or anger is no emotion at all (不急, 不担心).
+NEGATION_FLIP: dict[str, str | None] = {
+    "satisfied": "disappointed", "disappointed": "satisfied", "angry": None, "anxious": None,
+    "impatient": None, "confused": None, "hesitant": None,
+}
+#: VADER's _but_check: words before "but" weigh 0.5, after it 1.5.
+CONTRAST_BEFORE = 0.5
+CONTRAST_AFTER = 1.5
+#: Praise under a sarcasm marker keeps its strength, turned to anger (ours).
+SARCASM_SCALAR = 1.0
+#: A sarcasm marker with no praise and no negative context: half its strength as anger (ours).
+SARCASM_ALONE = 0.5
+#: VADER's _amplify_ep: 0.292 per "!" up to four; _amplify_qm: 0.18 per "?" when more than one.
+EXCLAMATION_BOOST = 0.292
+MAX_EXCLAMATIONS = 4
+QUESTION_RUN_BOOST = 0.18
+MAX_QUESTION_MARKS = 4
+#: Each extra repetition (快快快, 到底…到底…) adds this much emphasis, up to three (ours).
+REPETITION_BOOST = 0.25
+MAX_REPETITIONS = 3
+#: Sign and weight of each emotion in valence (ours: hesitation and confusion are mild negatives).
+VALENCE_WEIGHT: dict[str, float] = {
+    "satisfied": 1.0, "angry": -1.0, "disappointed": -1.0, "impatient": -0.8, "anxious": -0.6,
+    "confused": -0.4, "hesitant": -0.3, "neutral": 0.0,
+}
+#: VADER normalises with alpha=15 for word scores up to ±4; our strengths are
+#: at most 1 (2 with a degree adverb), so alpha scales down by 16 (ours).
+VALENCE_ALPHA = 1.0
+#: Typing speed: a population baseline of 1.2 characters/second (pinyin IME,
+#: 60-80 characters a minute), faster than 1.5x baseline counts as agitated,
+#: faster than 8x is a paste and ignored (ours).
+POPULATION_BASELINE_CPS = 1.2
+FAST_TYPING_RATIO = 1.5
+PASTE_RATIO = 8.0
+TYPING_BOOST_MAX = 0.3
+MIN_CHARS_FOR_SPEED = 4
+#: Silence (seconds) that counts as a long wait: 5 minutes, 30 minutes, a day (ours).
+PAUSE_STEPS = ((300.0, 0.1), (1800.0, 0.2), (86400.0, 0.3))
+#: Character-bigram Jaccard from which two messages are the same request again.
+NEAR_DUPLICATE_JACCARD = 0.8
+HISTORY_REPEAT_BOOST = 0.15
+MAX_HISTORY = 20
+#: Evidence kept for one message (the strongest, shown in message order).
+MAX_EVIDENCE = 64
+#: Emotion-model features are computed on at most this many characters; the
+#: longest rant in our corpus is under 500.
+MAX_SCAN_CHARS = 200_000
+
+_EMOTIONS = tuple(e.value for e in Emotion if e is not Emotion.NEUTRAL)
+_CLAUSE_BREAK = re.compile(r"[,.!?;:，。！？；：、~～\n…]")
+_EXCLAIM = re.compile(r"!+")
+_QUESTION_RUN = re.compile(r"\?{2,}|[?!]*\?[?!]*!+[?!]*|[?!]*![?!]*\?[?!]*")
+_ELLIPSIS = re.compile(r"\.{3,}|。{2,}|…+")
+_CHAR_RUN = re.compile(r"([^\W\d_])\1{2,}")
+_PHRASE_RUN = re.compile(r"([^\W\d_]{2,4})(?:[^\n]{0,12}?\1)+")
+_EMOJI_CANDIDATE = re.compile(r"[\u00a9\u00ae\u203c\u2049\u2122-\u2b55\u3030\u303d\u3297\u3299\U0001f000-\U0001faff]")
+_WORDISH = re.compile(r"[^\W_]", re.UNICODE)
+#: Characters whose repetition is grammar, not emphasis (我要…我要, 你们…你们).
+_FUNCTION_CHARS = frozenset("我你您他她它们的了是要在有就都也还和吗呢吧啊这那个")
+
+#: Names of the cue features fed to the emotion model, in order.
+CUE_FEATURE_NAMES: tuple[str, ...] = tuple(f"lex_{e}" for e in _EMOTIONS) + (
+    "negated", "sarcasm", "exclamation", "question_run", "question", "ellipsis", "repetition",
+    "escalation", "emoji_only", "contrast", "softener", "degree", "length",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class TextCues:
+    """What the rules read in the message text alone."""
+
+    cues: tuple[Cue, ...]
+    emotion_strength: dict[str, float]
+    valence: float
+    emphasis: float
+    softening: float
+    escalation: float
+    question: bool
+    emoji_only: bool
+    features: tuple[float, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ContextCues:
+    """What the context adds: evidence, intensity and escalation contributions."""
+
+    cues: tuple[Cue, ...]
+    intensity_boost: float
+    escalation_boost: float
+    repeats: int
+    negative_history: int
+
+
+def bounded(score: float, alpha: float = VALENCE_ALPHA) -> float:
+    """VADER's normalise: map any score smoothly into (-1, 1).
+
+    >>> bounded(0.0), round(bounded(1.0), 3), round(bounded(-3.0), 3)
+    (0.0, 0.707, -0.949)
+    """
+    return score / math.sqrt(score * score + alpha)
+
+
+# --- the text rules -----------------------------------------------------------
+def _select_longest(hits: list[tuple[int, int, Entry]]) -> list[tuple[int, int, Entry]]:
+    """Longest-first, non-overlapping selection, returned in text order."""
+    chosen: list[tuple[int, int, Entry]] = []
+    taken: list[tuple[int, int]] = []
+    for start, end, entry in sorted(hits, key=lambda h: (h[0] - h[1], h[0])):
+        if all(end <= a or start >= b for a, b in taken):
+            chosen.append((start, end, entry))
+            taken.append((start, end))
+    chosen.sort(key=lambda h: h[0])
+    return chosen
+
+
+def _overlaps(start: int, end: int, spans: list[tuple[int, int, Entry]]) -> bool:
+    return any(not (end <= a or start >= b) for a, b, _ in spans)
+
+
+def _modifiers_before(start: int, clause_start: int, modifiers: list[tuple[int, int, Entry]]) -> list:
+    low = max(clause_start, start - MODIFIER_WINDOW)
+    return [m for m in modifiers if low <= m[0] and m[1] <= start]
+
+
+def scan_text(norm: NormalizedText, lexicon: Lexicon) -> TextCues:
+    """Apply the text rules to one normalised message."""
+    text = norm.text[:MAX_SCAN_CHARS]
+    keywords: list[tuple[int, int, Entry]] = []
+    modifiers: list[tuple[int, int, Entry]] = []
+    sarcasm: list[tuple[int, int, Entry]] = []
+    escalation: list[tuple[int, int, Entry]] = []
+    contrast: list[int] = []
+    symbols: list[tuple[int, int, Entry]] = []
+    question = "?" in text
+    for start, end, group in lexicon.scan(text):
+        for entry in group:
+            category = entry.category
+            if category == "keyword":
+                keywords.append((start, end, entry))
+            elif category in ("negation", "degree", "softener"):
+                modifiers.append((start, end, entry))
+            elif category == "sarcasm":
+                sarcasm.append((start, end, entry))
+            elif category == "escalation":
+                escalation.append((start, end, entry))
+            elif category == "contrast":
+                contrast.append(start)
+            elif category == "question":
+                question = True
+            else:  # emoji_platform, emoji_emoticon
+                symbols.append((start, end, entry))
+
+    keywords = _select_longest(keywords)
+    modifiers = [m for m in _select_longest(modifiers) if not _overlaps(m[0], m[1], keywords)]
+    symbols = _select_longest(symbols)
+    breaks = sorted({m.start() for m in _CLAUSE_BREAK.finditer(text)} | set(contrast))
+    last_contrast = max(contrast) if contrast else -1
+
+    strength = dict.fromkeys(_EMOTIONS, 0.0)
+    found: list[Cue] = []
+    negated = degree_used = softened = 0
+    softening = 1.0
+    for start, end, entry in keywords:
+        clause_start = breaks[bisect_right(breaks, start - 1) - 1] if breaks and breaks[0] < start else 0
+        mods = _modifiers_before(start, clause_start, modifiers)
+        weight = entry.value
+        emotion: str | None = entry.label
+        n_negators = 0
+        for m_start, m_end, m in mods:
+            if m.category == "negation" and not _governed_elsewhere(m_end, start, keywords):
+                n_negators += 1
+                found.append(_cue(norm, CueKind.NEGATION, m_start, m_end, -NEGATION_SCALAR, "negation"))
+            elif m.category == "degree":
+                weight *= m.value
+                degree_used += 1
+                found.append(_cue(norm, CueKind.DEGREE, m_start, m_end, m.value, m.label))
+            elif m.category == "softener":
+                weight *= m.value
+                softening = min(softening, m.value)
+                softened += 1
+                found.append(_cue(norm, CueKind.DEGREE, m_start, m_end, m.value, "softener"))
+        if n_negators % 2 == 1:
+            negated += 1
+            emotion = NEGATION_FLIP.get(emotion or "")
+            weight *= NEGATION_SCALAR
+        elif n_negators:
+            weight *= NEGATION_SCALAR  # double negation: same direction, weaker
+        if last_contrast >= 0:
+            weight *= CONTRAST_AFTER if start >= last_contrast else CONTRAST_BEFORE
+        if emotion is not None:
+            strength[emotion] += weight
+        found.append(_cue(norm, CueKind.KEYWORD, start, end, round(weight, 3), emotion or "negated"))
+
+    # Softeners that govern no keyword still soften the message (有点, 稍微).
+    for m_start, m_end, m in modifiers:
+        if m.category == "softener" and softened == 0:
+            softening = min(softening, m.value)
+
+    # Sarcasm: praise with a marker, or a marker in a negative context, reads angry.
+    sarcasm_score = 0.0
+    if sarcasm:
+        negative_context = any(strength[e] > 0 for e in _EMOTIONS if e != "satisfied") or bool(escalation)
+        praise = strength["satisfied"]
+        for start, end, entry in _select_longest(sarcasm):
+            sarcasm_score = max(sarcasm_score, entry.value)
+            found.append(_cue(norm, CueKind.SARCASM, start, end, entry.value, "angry"))
+        if praise > 0 or negative_context:
+            strength["angry"] += praise * SARCASM_SCALAR + sarcasm_score
+            strength["satisfied"] = 0.0
+        else:
+            strength["angry"] += sarcasm_score * SARCASM_ALONE
+
+    escalation_score = 0.0
+    for start, end, entry in _select_longest(escalation):
+        escalation_score += entry.value
+        found.append(_cue(norm, CueKind.ESCALATION, start, end, entry.value, "escalation"))
+
+    # Emoji: platform codes and emoticons from the automaton, Unicode emoji by grapheme.
+    symbol_chars = 0
+    for start, end, entry in symbols:
+        symbol_chars += end - start
+        if entry.label != "neutral":
+            strength[entry.label] += entry.value
+        found.append(_cue(norm, CueKind.EMOJI, start, end, entry.value, entry.label))
+    if _EMOJI_CANDIDATE.search(text):
+        symbol_chars += _scan_emoji(norm, text, lexicon, strength, found)
+
+    emphasis = 0.0
+    n_exclaim = min(text.count("!"), MAX_EXCLAMATIONS)
+    emphasis += n_exclaim * EXCLAMATION_BOOST
+    question_run = False
+    has_bang = n_exclaim > 0
+    for m in _QUESTION_RUN.finditer(text) if question and ("?" in text) else ():
+        question_run = True
+        emphasis += min(len(m.group()), MAX_QUESTION_MARKS) * QUESTION_RUN_BOOST
+        found.append(_cue(norm, CueKind.PUNCTUATION, m.start(), m.end(),
+                          round(min(len(m.group()), MAX_QUESTION_MARKS) * QUESTION_RUN_BOOST, 3), "question_run"))
+    for m in _EXCLAIM.finditer(text) if has_bang else ():
+        if "?" not in text[max(0, m.start() - 1):m.end() + 1]:
+            found.append(_cue(norm, CueKind.PUNCTUATION, m.start(), m.end(),
+                              round(min(len(m.group()), MAX_EXCLAMATIONS) * EXCLAMATION_BOOST, 3), "exclamation"))
+    ellipsis = False
+    for m in _ELLIPSIS.finditer(text) if ("." in text or "。" in text or "…" in text) else ():
+        ellipsis = True
+        found.append(_cue(norm, CueKind.PUNCTUATION, m.start(), m.end(), 0.1, "ellipsis"))
+
+    repetitions = 0
+    for m in _CHAR_RUN.finditer(text):
+        extra = min(len(m.group()) - 2, MAX_REPETITIONS)
+        repetitions += extra
+        found.append(_cue(norm, CueKind.REPETITION, m.start(), m.end(), round(extra * REPETITION_BOOST, 3)))
+    for m in _PHRASE_RUN.finditer(text):
+        unit = m.group(1)
+        if len(set(unit)) == 1 or set(unit) <= _FUNCTION_CHARS:
+            continue  # a character run (counted above) or function words (我要…我要)
+        extra = min(m.group().count(unit) - 1, MAX_REPETITIONS)
+        repetitions += extra
+        found.append(_cue(norm, CueKind.REPETITION, m.start(), m.end(), round(extra * REPETITION_BOOST, 3), unit))
+    repetitions = min(repetitions, MAX_REPETITIONS)
+    emphasis += repetitions * REPETITION_BOOST
+    emphasis *= softening
+
+    raw = sum(VALENCE_WEIGHT[e] * s for e, s in strength.items())
+    if raw:
+        raw += math.copysign(emphasis, raw)
+    valence = bounded(raw)
+    emoji_only = symbol_chars > 0 and len(_WORDISH.findall(text)) <= symbol_chars
+    features = tuple(math.log1p(strength[e]) for e in _EMOTIONS) + (
+        min(negated, 2) / 2,
+        sarcasm_score,
+        n_exclaim / MAX_EXCLAMATIONS,
+        float(question_run),
+        float(question),
+        float(ellipsis),
+        repetitions / MAX_REPETITIONS,
+        min(escalation_score, 2.0) / 2,
+        float(emoji_only),
+        float(bool(contrast)),
+        float(softening < 1.0),
+        float(degree_used > 0),
+        min(math.log1p(len(text)) / 6, 1.0),
+    )
+    return TextCues(
+        cues=_limit(found),
+        emotion_strength=strength,
+        valence=valence,
+        emphasis=emphasis,
+        softening=softening,
+        escalation=escalation_score,
+        question=question,
+        emoji_only=emoji_only,
+        features=features,
+    )
+
+
+def _governed_elsewhere(neg_end: int, keyword_start: int, keywords: list) -> bool:
+    """A negator governs only the first keyword after it (并不…, later emotion intact)."""
+    return any(neg_end <= a < keyword_start for a, _, _ in keywords)
+
+
+def _scan_emoji(norm: NormalizedText, text: str, lexicon: Lexicon, strength: dict, found: list) -> int:
+    import emoji  # deferred: only messages with emoji candidates pay for it
+
+    chars = 0
+    for item in emoji.emoji_list(text):
+        grapheme = item["emoji"]
+        chars += len(grapheme)
+        key = _emoji_key(grapheme)
+        entry = lexicon.emoji.get(key) or lexicon.emoji.get(key[:1])
+        if entry is None:
+            found.append(_cue(norm, CueKind.EMOJI, item["match_start"], item["match_end"], 0.0, "unknown"))
+            continue
+        if entry.label != "neutral":
+            strength[entry.label] += entry.value
+        found.append(_cue(norm, CueKind.EMOJI, item["match_start"], item["match_end"], entry.value, entry.label))
+    return chars
+
+
+def _cue(norm: NormalizedText, kind: CueKind, start: int, end: int, weight: float, label: str | None = None) -> Cue:
+    o_start, o_end = norm.original_span(start, end)
+    return Cue(kind.value, norm.original[o_start:o_end], o_start, o_end, weight,
+               None if label is None else str(label))
+
+
+def _limit(cues: list[Cue]) -> tuple[Cue, ...]:
+    if len(cues) > MAX_EVIDENCE:
+        cues = sorted(cues, key=lambda c: -abs(c.weight))[:MAX_EVIDENCE]
+    cues.sort(key=lambda c: (c.start if c.start is not None else -1, c.end or 0))
+    return tuple(cues)
+
+
+# --- context rules ------------------------------------------------------------
+def _bigrams(text: str) -> set[str]:
+    compact = "".join(_WORDISH.findall(text))
+    if len(compact) < 3:
+        return {compact}
+    return {compact[i:i + 2] for i in range(len(compact) - 1)}
+
+
+def _similar(a: set[str], b: set[str]) -> bool:
+    union = len(a | b)
+    return union > 0 and len(a & b) / union >= NEAR_DUPLICATE_JACCARD
+
+
+def scan_context(context: Context, norm: NormalizedText, text_cues: TextCues, lexicon: Lexicon) -> ContextCues:
+    """Apply the context rules: typing speed, pause, history, complaint record."""
+    cues: list[Cue] = []
+    intensity = 0.0
+    escalation = 0.0
+    if context.typing_seconds:
+        n_chars = sum(1 for ch in norm.original if not ch.isspace())
+        baseline = context.customer_baseline_cps or POPULATION_BASELINE_CPS
+        cps = n_chars / context.typing_seconds
+        ratio = cps / baseline
+        if n_chars >= MIN_CHARS_FOR_SPEED and FAST_TYPING_RATIO <= ratio <= PASTE_RATIO:
+            boost = round(TYPING_BOOST_MAX * min(1.0, (ratio - 1.0) / 2.0), 3)
+            intensity += boost
+            cues.append(Cue(CueKind.TYPING_SPEED.value, f"{cps:.1f} chars/s vs baseline {baseline:.1f}",
+                            None, None, boost, "fast"))
+    if context.seconds_since_last is not None:
+        weight = 0.0
+        for threshold, step in PAUSE_STEPS:
+            if context.seconds_since_last >= threshold:
+                weight = step
+        if weight:
+            intensity += weight
+            escalation += weight
+            cues.append(Cue(CueKind.PAUSE.value, f"silent {context.seconds_since_last:.0f} s before this message",
+                            None, None, weight, "long_wait"))
+    repeats = 0
+    negative_history = 0
+    if context.history:
+        history = context.history[-MAX_HISTORY:]
+        current = _bigrams(norm.text)
+        earlier = [normalize(h) for h in history]
+        repeats = sum(1 for h in earlier if h.text and _similar(current, _bigrams(h.text)))
+        if repeats:
+            weight = round(min(repeats, 3) * HISTORY_REPEAT_BOOST, 3)
+            intensity += weight
+            escalation += weight
+            cues.append(Cue(CueKind.HISTORY.value, f"same message sent {repeats + 1} times", None, None,
+                            weight, "repeated"))
+        valences = [scan_text(h, lexicon).valence for h in earlier[-5:]]
+        negative_history = sum(1 for v in valences if v < -0.2)
+        if negative_history >= 2:
+            weight = round(min(negative_history, 3) * 0.1, 3)
+            intensity += weight
+            escalation += weight
+            cues.append(Cue(CueKind.HISTORY.value, f"{negative_history} negative messages before", None, None,
+                            weight, "negative_trend"))
+        if valences and text_cues.valence < valences[-1] - 0.3:
+            cues.append(Cue(CueKind.HISTORY.value, "emotion worsened since the last message", None, None,
+                            0.1, "worsening"))
+            intensity += 0.1
+        elif valences and text_cues.valence > valences[-1] + 0.3:
+            cues.append(Cue(CueKind.HISTORY.value, "emotion improved since the last message", None, None,
+                            -0.1, "improving"))
+    if context.previous_complaints:
+        weight = round(min(1.0, 0.25 * context.previous_complaints), 3)
+        escalation += weight
+        cues.append(Cue(CueKind.ESCALATION.value, f"{context.previous_complaints} previous complaints", None, None,
+                        weight, "complaint_history"))
+    return ContextCues(tuple(cues), intensity, escalation, repeats, negative_history)

@@ -1,0 +1,228 @@
+"""Normalisation: raw message → matching text, with a map back to the original.
+
+Every later stage (cues, features, models) reads :attr:`NormalizedText.text`:
+
+1. control characters, lone surrogates and zero-width marks are dropped
+   (the zero-width joiner is kept: it holds emoji sequences together);
+2. HTML tags become a space and HTML entities their character;
+3. NFKC (full-width ``！？ＡＢ１`` → ``!?ab1``), lowercase;
+4. whitespace runs become one space, ends are stripped;
+5. OpenCC ``t2s`` converts traditional to simplified characters.
+
+``starts[i]``/``ends[i]`` give the span of the original message that produced
+``text[i]``, so evidence can point into the message the customer typed, also
+when it was traditional or full-width.
+
+>>> n = normalize("這個  ＡＰＰ 太爛了！！")
+>>> n.text, n.script.value
+('这个 app 太烂了!!', 'traditional')
+>>> n.original_span(5, 8), n.original[7:10]
+((7, 10), '太爛了')
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+from array import array
+from dataclasses import dataclass
+from functools import cache
+
+from .labels import Script
+
+__all__ = ["NormalizedText", "detect_script", "normalize", "to_simplified", "to_traditional"]
+
+_ENTITY_OR_TAG = re.compile(r"<[a-zA-Z/!][^<>]{0,200}>|&(?:#\d{1,7}|#x[0-9a-fA-F]{1,6}|[a-zA-Z]{2,8});")
+# Anything that needs the slow, character-by-character path.
+_NEEDS_WORK = re.compile(
+    r"[\x00-\x1f\x7f-\x9f\u00a0\u1680\u2000-\u200c\u200e\u200f\u2028-\u202f\u205f\u2060\u3000\ufeff"
+    r"\ud800-\udfff<&]|  |^ | $"
+)
+_DROP_CATEGORIES = frozenset({"Cc", "Cs", "Co", "Cn"})
+_KEEP_FORMAT = frozenset({"\u200d"})  # zero-width joiner: part of emoji sequences
+
+
+@cache
+def _converter(config: str):
+    import opencc  # deferred: importing cs_sentiment must stay cheap
+
+    return opencc.OpenCC(config)
+
+
+def to_simplified(text: str) -> str:
+    """Traditional → simplified characters (OpenCC ``t2s``).
+
+    >>> to_simplified("帳號無法登入")
+    '帐号无法登入'
+    """
+    return _converter("t2s").convert(text)
+
+
+def to_traditional(text: str) -> str:
+    """Simplified → traditional characters, Taiwan standard (OpenCC ``s2tw``).
+
+    >>> to_traditional("账号无法登录")
+    '帳號無法登錄'
+    """
+    return _converter("s2tw").convert(text)
+
+
+@dataclass(frozen=True, slots=True)
+class NormalizedText:
+    """A message prepared for matching.
+
+    Attributes
+    ----------
+    original : str
+        The message as given.
+    text : str
+        The normalised, simplified, lowercased text every rule reads.
+    script : Script
+        ``traditional`` when the message used more traditional-only than
+        simplified-only characters.
+    starts, ends : array or None
+        Original span of each character of ``text``; ``None`` when ``text``
+        maps one to one onto ``original``.
+    """
+
+    original: str
+    text: str
+    script: Script
+    starts: array | None = None
+    ends: array | None = None
+
+    def original_span(self, start: int, end: int) -> tuple[int, int]:
+        """Map a half-open span of :attr:`text` to a span of :attr:`original`."""
+        if self.starts is None or self.ends is None:
+            return start, end
+        if end <= start:
+            pos = self.starts[start] if start < len(self.starts) else len(self.original)
+            return pos, pos
+        return self.starts[start], self.ends[end - 1]
+
+
+def detect_script(text: str) -> Script:
+    """Tell simplified from traditional by counting characters each conversion changes.
+
+    >>> detect_script("請問何時出貨"), detect_script("请问何时发货"), detect_script("ok")
+    (<Script.TRADITIONAL: 'traditional'>, <Script.SIMPLIFIED: 'simplified'>, <Script.SIMPLIFIED: 'simplified'>)
+    """
+    simplified = to_simplified(text)
+    n_traditional = _count_changed(text, simplified)
+    if n_traditional == 0:
+        return Script.SIMPLIFIED
+    n_simplified = _count_changed(text, to_traditional(text))
+    return Script.TRADITIONAL if n_traditional > n_simplified else Script.SIMPLIFIED
+
+
+def _count_changed(a: str, b: str) -> int:
+    if len(a) != len(b):
+        return abs(len(a) - len(b)) + sum(x != y for x, y in zip(a, b))
+    return sum(x != y for x, y in zip(a, b))
+
+
+def normalize(message: str) -> NormalizedText:
+    """Normalise one message; never raises on any ``str``.
+
+    >>> normalize("").text
+    ''
+    >>> normalize("<p>退款&amp;退货</p>").text
+    '退款&退货'
+    """
+    if not _NEEDS_WORK.search(message):
+        # Full-width punctuation (，！？) is the common case: NFKC maps it one
+        # character to one character, so positions stay the same.
+        folded = message if unicodedata.is_normalized("NFKC", message) else unicodedata.normalize("NFKC", message)
+        lowered = folded.lower()
+        if len(lowered) == len(message) and not _NEEDS_WORK.search(lowered):
+            simplified = to_simplified(lowered)
+            if len(simplified) == len(lowered):
+                script = Script.SIMPLIFIED if simplified == lowered else _script_of(lowered, simplified)
+                return NormalizedText(message, simplified, script)
+    return _normalize_slow(message)
+
+
+def _script_of(lowered: str, simplified: str) -> Script:
+    n_traditional = _count_changed(lowered, simplified)
+    n_simplified = _count_changed(lowered, to_traditional(lowered))
+    return Script.TRADITIONAL if n_traditional > n_simplified else Script.SIMPLIFIED
+
+
+def _normalize_slow(message: str) -> NormalizedText:
+    out: list[str] = []
+    starts = array("l")
+    ends = array("l")
+    last_space = True  # drops leading whitespace
+
+    def emit(chunk: str, start: int, end: int) -> None:
+        nonlocal last_space
+        for ch in chunk:
+            if ch.isspace():
+                if last_space:
+                    continue
+                ch = " "
+                last_space = True
+            else:
+                last_space = False
+            out.append(ch)
+            starts.append(start)
+            ends.append(end)
+
+    pos = 0
+    for match in _ENTITY_OR_TAG.finditer(message):
+        _emit_plain(message, pos, match.start(), emit)
+        token = match.group()
+        if token.startswith("&"):
+            emit(html.unescape(token), match.start(), match.end())
+        else:
+            emit(" ", match.start(), match.end())
+        pos = match.end()
+    _emit_plain(message, pos, len(message), emit)
+    while out and out[-1] == " ":
+        out.pop()
+        starts.pop()
+        ends.pop()
+    lowered = "".join(out)
+    simplified = _simplify_keeping_length(lowered, starts, ends)
+    script = Script.SIMPLIFIED if simplified == lowered else _script_of(lowered, simplified)
+    return NormalizedText(message, simplified, script, starts, ends)
+
+
+def _emit_plain(message: str, begin: int, end: int, emit) -> None:
+    for i in range(begin, end):
+        ch = message[i]
+        if ch < "\x80":
+            if ch < " " or ch == "\x7f":
+                emit(" ", i, i + 1) if ch in "\t\n\r\x0b\x0c" else None
+            else:
+                emit(ch.lower(), i, i + 1)
+            continue
+        category = unicodedata.category(ch)
+        if category in _DROP_CATEGORIES or (category == "Cf" and ch not in _KEEP_FORMAT):
+            continue
+        emit(unicodedata.normalize("NFKC", ch).lower(), i, i + 1)
+
+
+def _simplify_keeping_length(text: str, starts: array, ends: array) -> str:
+    """Convert to simplified; where OpenCC changes a length, keep the map consistent."""
+    simplified = to_simplified(text)
+    if len(simplified) == len(text):
+        return simplified
+    # Rare: a phrase conversion changed length. Convert clause by clause and
+    # spread each changed clause's output over its original span.
+    pieces: list[str] = []
+    new_starts = array("l")
+    new_ends = array("l")
+    for m in re.finditer(r"[^\s,.!?;:，。！？；：、]+|[\s,.!?;:，。！？；：、]", text):
+        chunk = m.group()
+        converted = to_simplified(chunk)
+        a, b = m.start(), m.end()
+        for k in range(len(converted)):
+            src = a + min(k * len(chunk) // max(1, len(converted)), len(chunk) - 1)
+            new_starts.append(starts[src])
+            new_ends.append(ends[src] if len(converted) == len(chunk) else ends[b - 1])
+        pieces.append(converted)
+    starts[:] = new_starts
+    ends[:] = new_ends
+    return "".join(pieces)

@@ -1,0 +1,150 @@
+"""Strategy: which response to suggest, from a rule table kept as data.
+
+``data/lexicons/strategy_rules.tsv`` lists rules in order; the first whose
+emotions, intents, minimum intensity and minimum escalation risk all match
+gives the strategy, its steps and its priority. The opening sentence comes from
+``openings.tsv``: the variants for (strategy, emotion), else (strategy, ``*``),
+one picked deterministically from the message, in the customer's script.
+
+>>> table = StrategyTable.load()
+>>> s = table.choose(emotion="angry", intensity=0.9, intent="product_quality", escalation_risk=0.3,
+...                  script="simplified", seed="x")
+>>> s.id.value, s.priority.value, s.steps[0].value
+('escalate', 'urgent', 'acknowledge_emotion')
+"""
+
+from __future__ import annotations
+
+import zlib
+from dataclasses import dataclass
+from importlib.resources import files
+from importlib.resources.abc import Traversable
+from pathlib import Path
+
+from .exceptions import LexiconFormatError
+from .labels import Emotion, Intent, Priority, Script, Step, StrategyId
+from .lexicon import Lexicon, _number, read_tsv
+from .results import Strategy
+
+__all__ = ["SECONDARY_STEPS", "PRIORITY_BY_RISK", "Rule", "StrategyTable"]
+
+RULES_HEADER = ("rule", "strategy", "emotions", "intents", "min_intensity", "min_escalation", "priority",
+                "steps", "note")
+#: The step a second request adds to the plan (ours).
+SECONDARY_STEPS: dict[str, Step] = {
+    Intent.PRODUCT_INFO: Step.ANSWER, Intent.PRICE_PROMOTION: Step.EXPLAIN, Intent.ORDER_STATUS: Step.ANSWER,
+    Intent.RETURN_REFUND: Step.OFFER_REMEDY, Intent.PRODUCT_QUALITY: Step.OFFER_REMEDY,
+    Intent.PAYMENT_INVOICE: Step.EXPLAIN, Intent.ACCOUNT_TECH: Step.GUIDE, Intent.USAGE_HELP: Step.GUIDE,
+    Intent.COMPLAINT: Step.APOLOGIZE,
+}
+#: Escalation risk from which the priority is raised at least to high / urgent (ours).
+PRIORITY_BY_RISK = ((0.5, Priority.HIGH), (0.7, Priority.URGENT))
+_PRIORITY_ORDER = {Priority.NORMAL: 0, Priority.HIGH: 1, Priority.URGENT: 2}
+_EMOTIONS = frozenset(e.value for e in Emotion)
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """One row of the strategy table."""
+
+    name: str
+    strategy: StrategyId
+    emotions: frozenset[str] | None
+    intents: frozenset[str] | None
+    min_intensity: float
+    min_escalation: float
+    priority: Priority
+    steps: tuple[Step, ...]
+
+    def matches(self, emotion: str, intensity: float, intent: str, escalation_risk: float) -> bool:
+        return ((self.emotions is None or emotion in self.emotions)
+                and (self.intents is None or intent in self.intents)
+                and intensity >= self.min_intensity and escalation_risk >= self.min_escalation)
+
+
+def _set(value: str, allowed: frozenset[str] | None, source: str, line: int, name: str) -> frozenset[str] | None:
+    if value == "*":
+        return None
+    items = frozenset(v.strip() for v in value.split(","))
+    if allowed is not None and not items <= allowed:
+        bad = sorted(items - allowed)[0]
+        raise LexiconFormatError(f"{source}:{line}: unknown {name} {bad!r}")
+    return items
+
+
+def _enum(enum, value: str, source: str, line: int, name: str):
+    try:
+        return enum(value)
+    except ValueError:
+        raise LexiconFormatError(f"{source}:{line}: unknown {name} {value!r}") from None
+
+
+class StrategyTable:
+    """The ordered rules plus the opening sentences.
+
+    Build it with :meth:`load`. :meth:`choose` is pure and thread-safe.
+    """
+
+    def __init__(self, rules: tuple[Rule, ...], openings: dict[tuple[str, str], tuple[tuple[str, str], ...]]):
+        self.rules = rules
+        self.openings = openings
+
+    @classmethod
+    def load(cls, directory: str | Path | Traversable | None = None, lexicon: Lexicon | None = None) -> StrategyTable:
+        """Read ``strategy_rules.tsv`` (and the openings of ``lexicon``) from ``directory``."""
+        root: Traversable = files("cs_sentiment.lexicons") if directory is None else Path(directory)
+        source = "strategy_rules.tsv"
+        text = (root / source).read_text(encoding="utf-8")
+        rules = []
+        for line, f in read_tsv(text, source, RULES_HEADER):
+            rules.append(Rule(
+                name=f[0],
+                strategy=_enum(StrategyId, f[1], source, line, "strategy"),
+                emotions=_set(f[2], _EMOTIONS, source, line, "emotion"),
+                intents=_set(f[3], None, source, line, "intent"),
+                min_intensity=_number(f[4], source, line, "min_intensity", 0.0, 1.0),
+                min_escalation=_number(f[5], source, line, "min_escalation", 0.0, 1.0),
+                priority=_enum(Priority, f[6], source, line, "priority"),
+                steps=tuple(_enum(Step, s.strip(), source, line, "step") for s in f[7].split(",")),
+            ))
+        if not rules or rules[-1].emotions is not None or rules[-1].intents is not None:
+            raise LexiconFormatError(f"{source}: the last rule must match every emotion and intent (*)")
+        lexicon = lexicon or Lexicon.load(directory)
+        return cls(tuple(rules), lexicon.openings)
+
+    def opening(self, strategy: str, emotion: str, script: str, seed: str) -> str:
+        """One opening sentence for (strategy, emotion), chosen by ``seed``, in ``script``."""
+        variants = self.openings.get((strategy, emotion)) or self.openings.get((strategy, "*")) or ()
+        if not variants:
+            return ""
+        simplified, traditional = variants[zlib.crc32(seed.encode("utf-8", "surrogatepass")) % len(variants)]
+        return traditional if script == Script.TRADITIONAL else simplified
+
+    def choose(self, *, emotion: str, intensity: float, intent: str, escalation_risk: float, script: str,
+               seed: str, secondary_intent: str | None = None, unsure: bool = False,
+               emotional_support: bool = False, covers: tuple[str, ...] | None = None) -> Strategy:
+        """Apply the first matching rule; add the secondary intent's step, support and clarify steps."""
+        rule = next(r for r in self.rules if r.matches(emotion, intensity, intent, escalation_risk))
+        steps = list(rule.steps)
+        if emotional_support:
+            if Step.ACKNOWLEDGE_EMOTION not in steps:
+                steps.insert(0, Step.ACKNOWLEDGE_EMOTION)
+            if Step.EXPRESS_CARE not in steps:
+                steps.insert(len(steps) - 1 if steps[-1] == Step.FOLLOW_UP else len(steps), Step.EXPRESS_CARE)
+        if covers is None:
+            covers = (intent,) if not secondary_intent else (intent, secondary_intent)
+        if secondary_intent:
+            extra = SECONDARY_STEPS.get(secondary_intent)
+            if extra is not None and extra not in steps:
+                at = steps.index(Step.FOLLOW_UP) if Step.FOLLOW_UP in steps else len(steps)
+                steps.insert(at, extra)
+        priority = rule.priority
+        for threshold, raised in PRIORITY_BY_RISK:
+            if escalation_risk >= threshold and _PRIORITY_ORDER[raised] > _PRIORITY_ORDER[priority]:
+                priority = raised
+        opening = self.opening(rule.strategy.value, emotion, script, seed)
+        if unsure and rule.strategy is not StrategyId.ESCALATE:
+            at = 1 if steps and steps[0] == Step.ACKNOWLEDGE_EMOTION else 0
+            steps.insert(at, Step.CLARIFY)
+            opening = self.opening("clarify", emotion, script, seed) or opening
+        return Strategy(rule.strategy, tuple(steps), priority, opening, covers)
