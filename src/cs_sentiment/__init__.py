@@ -17,8 +17,15 @@ from typing import TYPE_CHECKING, Any
 
 from .analyzer import Analyzer, analyze, analyze_many
 from .context import Context
-from .exceptions import (CsSentimentError, IncompatibleModelError, InvalidContextError, InvalidInputError,
-                         LexiconFormatError, ModelLoadError, UntrustedModelError)
+from .exceptions import (
+    CsSentimentError,
+    IncompatibleModelError,
+    InvalidContextError,
+    InvalidInputError,
+    LexiconFormatError,
+    ModelLoadError,
+    UntrustedModelError,
+)
 from .labels import CueKind, Emotion, IntensityLevel, Intent, Need, Polarity, Priority, Script, Step, StrategyId
 from .results import Analysis, Cue, Strategy
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 import threading
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from importlib.resources.abc import Traversable
 from pathlib import Path
@@ -21,12 +22,20 @@ from typing import Any
 import numpy as np
 
 from .context import Context
-from .classifier import softmax
 from .cues import VALENCE_WEIGHT, bounded, scan_context, scan_text
 from .exceptions import InvalidInputError
 from .features import FeatureAnalyzer
-from .labels import (NEGATIVE_EMOTIONS, Emotion, Intent, IntensityLevel, Need, Polarity, Script,
-                     intensity_level, polarity_of)
+from .labels import (
+    NEGATIVE_EMOTIONS,
+    Emotion,
+    IntensityLevel,
+    Intent,
+    Need,
+    Polarity,
+    Script,
+    intensity_level,
+    polarity_of,
+)
 from .lexicon import Lexicon
 from .normalize import normalize
 from .persistence import CompiledModel, load_model, save_model
@@ -61,7 +70,8 @@ ESCALATION_BIAS = -3.0
 ESCALATION_WEIGHTS = {"phrases": 2.5, "anger": 1.8, "complaint": 1.4, "context": 2.0, "negative": 0.6}
 
 _EMOTION_IDS = tuple(e.value for e in Emotion)
-_NO_SECONDARY = frozenset({Intent.OTHER, Intent.PRAISE})
+_NO_SECONDARY = frozenset({Intent.OTHER.value, Intent.PRAISE.value})
+_NEGATIVE_IDS = frozenset(e.value for e in NEGATIVE_EMOTIONS)
 _INTENT_IDS = tuple(i.value for i in Intent)
 
 
@@ -118,9 +128,16 @@ class Analyzer:
         # fancy-index and one product serve both: half the numpy calls.
         self._shared_vectorizer = self.model.emotion.vectorizer is self.model.intent.vectorizer
         self._n_emotions = len(self.model.emotion.classes)
-        self._joint_coef = (np.hstack([self.model.emotion.coef, self.model.intent.coef])
-                            if self._shared_vectorizer else None)
+        self._joint = None
+        if self._shared_vectorizer:
+            # idf folded into the coefficients, idf² as a last column: one
+            # fancy-index and one sum give every logit and the L2 norm.
+            idf = self.model.emotion.vectorizer.idf
+            self._joint = np.hstack([idf[:, None] * self.model.emotion.coef, idf[:, None] * self.model.intent.coef,
+                                     (idf * idf)[:, None]])
+            self._joint_intercept = np.concatenate([self.model.emotion.intercept, self.model.intent.intercept])
         self._emotion_members = [Emotion(c) for c in self.model.emotion.classes]
+        self._polarities = [polarity_of(c) for c in self.model.emotion.classes]
         self._emotion_valence = [VALENCE_WEIGHT[c] for c in self.model.emotion.classes]
         self._angry_col = self._emotion_cols[_EMOTION_IDS.index("angry")]
         classes = self.model.intent.classes
@@ -132,20 +149,36 @@ class Analyzer:
             else -1
 
     def _predict(self, feats: list[str], cue_features: tuple[float, ...]) -> tuple[list[float], list[float]]:
+        """Calibrated emotion and intent probabilities (same values as ``LinearHead.proba``)."""
         emotion, intent = self.model.emotion, self.model.intent
-        index, values = emotion.vectorizer.transform_one(feats)
-        if self._joint_coef is None:
+        if self._joint is None:
+            index, values = emotion.vectorizer.transform_one(feats)
             emotion_p = emotion.proba(index, values, cue_features).tolist()
             index, values = intent.vectorizer.transform_one(feats)
             return emotion_p, intent.proba(index, values).tolist()
         n = self._n_emotions
-        joint = values @ self._joint_coef[index] if len(index) else np.zeros(self._joint_coef.shape[1])
-        z_emotion = joint[:n] + emotion.intercept
+        vectorizer = emotion.vectorizer
+        columns = [j for j in map(vectorizer.vocabulary.get, feats) if j is not None]
+        z = self._joint_intercept.copy()
+        if columns:
+            if vectorizer.binary:
+                rows = self._joint.take(np.array(list(set(columns)), dtype=np.intp), axis=0)
+                summed = rows.sum(axis=0)
+                squared_norm = summed[-1]
+            else:
+                counts = Counter(columns)
+                rows = self._joint.take(np.fromiter(counts, dtype=np.intp, count=len(counts)), axis=0)
+                tf = np.fromiter(counts.values(), dtype=np.float64, count=len(counts))
+                if vectorizer.sublinear_tf:
+                    tf = np.log(tf) + 1.0
+                summed = tf @ rows
+                squared_norm = (tf * tf) @ rows[:, -1]
+            z += summed[:-1] / math.sqrt(squared_norm)
         if emotion.cue_coef is not None:
-            z_emotion += np.asarray(cue_features) @ emotion.cue_coef
-        z_intent = joint[n:] + intent.intercept
-        return (_softmax_list(z_emotion.tolist(), emotion.temperature),
-                _softmax_list(z_intent.tolist(), intent.temperature))
+            z[:n] += np.asarray(cue_features) @ emotion.cue_coef
+        logits = z.tolist()
+        return (_softmax_list(logits[:n], emotion.temperature),
+                _softmax_list(logits[n:], intent.temperature))
 
     @classmethod
     def default(cls) -> Analyzer:
@@ -195,6 +228,8 @@ class Analyzer:
 
         e_top = max(range(len(emotion_p)), key=emotion_p.__getitem__)
         emotion = self._emotion_members[e_top]
+        emotion_id = self.model.emotion.classes[e_top]
+        negative = emotion_id in _NEGATIVE_IDS
         i_top = max(range(len(intent_p)), key=intent_p.__getitem__)
         p_intent = intent_p[i_top]
         i_second, p_second = -1, 0.0
@@ -203,15 +238,14 @@ class Analyzer:
                 i_second, p_second = k, p
 
         strength = text_cues.emotion_strength
-        raw = strength.get(emotion.value, 0.0)
-        if emotion in NEGATIVE_EMOTIONS:
-            raw += OTHER_NEGATIVE_SHARE * sum(v for k, v in strength.items()
-                                              if k != emotion.value and k != "satisfied")
+        raw = strength.get(emotion_id, 0.0)
+        if negative:
+            raw += OTHER_NEGATIVE_SHARE * sum(v for k, v in strength.items() if k != emotion_id and k != "satisfied")
         p_neutral = emotion_p[self._neutral_col] if self._neutral_col >= 0 else 0.0
         raw = (raw + text_cues.emphasis) * text_cues.softening + context_cues.intensity_boost
         raw += INTENSITY_MODEL_WEIGHT * (1.0 - p_neutral)
         intensity = max(0.0, min(1.0, bounded(raw, INTENSITY_ALPHA)))
-        if emotion is Emotion.NEUTRAL:
+        if emotion_id == "neutral":
             intensity = min(intensity, NEUTRAL_INTENSITY_CAP)
 
         model_valence = sum(p * w for p, w in zip(emotion_p, self._emotion_valence))
@@ -236,9 +270,9 @@ class Analyzer:
             # Two requests that together take most of the probability are a
             # clear double request, not an unsure reading.
             unsure = unsure and (p_intent + p_second) < 0.6
-        support = emotion in NEGATIVE_EMOTIONS and intensity >= 0.34
+        support = negative and intensity >= 0.34
         strategy = self.strategies.choose(
-            emotion=emotion.value, intensity=intensity, intent=self._acts_as[i_top],
+            emotion=emotion_id, intensity=intensity, intent=self._acts_as[i_top],
             escalation_risk=escalation_risk, script=norm.script, seed=norm.text,
             secondary_intent=None if secondary is None else self._acts_as[i_second],
             unsure=unsure, emotional_support=support,
@@ -248,7 +282,7 @@ class Analyzer:
         return Analysis(
             emotion=emotion,
             emotion_scores={e: (emotion_p[c] if c >= 0 else 0.0) for e, c in zip(_EMOTION_IDS, cols)},
-            polarity=polarity_of(emotion),
+            polarity=self._polarities[e_top],
             valence=valence,
             intensity=intensity,
             intensity_level=intensity_level(intensity),

@@ -31,22 +31,28 @@ def softmax(logits: np.ndarray) -> np.ndarray:
 class Vectorizer:
     """TF-IDF over feature strings: ``vocabulary`` (feature → column) and ``idf``.
 
-    Matches scikit-learn's ``TfidfVectorizer(sublinear_tf=..., norm="l2")``.
+    Matches scikit-learn's ``TfidfVectorizer(binary=..., sublinear_tf=..., norm="l2")``.
     """
 
     vocabulary: dict[str, int]
     idf: np.ndarray
-    sublinear_tf: bool = True
+    sublinear_tf: bool = False
+    binary: bool = True
 
     def transform_one(self, features: list[str]) -> tuple[np.ndarray, np.ndarray]:
         """Column indices and L2-normalised tf-idf values of one message."""
-        counts = Counter(j for j in map(self.vocabulary.get, features) if j is not None)
-        if not counts:
+        columns = [j for j in map(self.vocabulary.get, features) if j is not None]
+        if not columns:
             return np.empty(0, dtype=np.intp), np.empty(0)
-        index = np.fromiter(counts.keys(), dtype=np.intp, count=len(counts))
-        tf = np.fromiter(counts.values(), dtype=np.float64, count=len(counts))
-        if self.sublinear_tf:
-            tf = np.log(tf) + 1.0
+        if self.binary:
+            index = np.array(sorted(set(columns)), dtype=np.intp)
+            tf = np.ones(len(index))
+        else:
+            counts = Counter(columns)
+            index = np.fromiter(counts.keys(), dtype=np.intp, count=len(counts))
+            tf = np.fromiter(counts.values(), dtype=np.float64, count=len(counts))
+            if self.sublinear_tf:
+                tf = np.log(tf) + 1.0
         values = tf * self.idf[index]
         norm = math.sqrt(float(values @ values))
         return index, values / norm if norm else values

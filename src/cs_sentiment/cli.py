@@ -59,7 +59,11 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--strict", action="store_true", help="exit 1 when any row had an error")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("--assume-sorted", action="store_true",
-                   help="input is sorted by conversation: stream in one pass without the grouping pass")
+                   help="rows of each conversation already come in time order (sorted by conversation or by "
+                        "time): one pass, no indexing pass")
+    p.add_argument("--typing-col", help="seconds the customer spent typing each message")
+    p.add_argument("--prefix", default="", help="put before the result column names (e.g. pred_)")
+    p.add_argument("--max-chars", type=int, default=10_000, help="longer messages are not scored (default 10000)")
 
     p = sub.add_parser("train", help="train a model on labelled messages")
     p.add_argument("data", help="labelled CSV/TSV/JSONL/Parquet")
@@ -139,7 +143,7 @@ def _score(args: argparse.Namespace) -> int:
         args.input, args.out, text_col=args.text_col, conversation_col=args.conversation_col,
         time_col=args.time_col, role_col=args.role_col, jobs=args.jobs, chunksize=args.chunksize,
         encoding=args.encoding, model_dir=args.model, progress=not args.no_progress and sys.stderr.isatty(),
-        assume_sorted=args.assume_sorted,
+        assume_sorted=args.assume_sorted, typing_col=args.typing_col, prefix=args.prefix, max_chars=args.max_chars,
     )
     print(summary.describe(), file=sys.stderr)
     return 1 if args.strict and summary.errors else 0

@@ -253,7 +253,7 @@ def scan_text(norm: NormalizedText, lexicon: Lexicon) -> TextCues:
         found.append(_cue(norm, CueKind.KEYWORD, start, end, round(weight, 3), emotion or "negated"))
 
     # Softeners that govern no keyword still soften the message (有点, 稍微).
-    for m_start, m_end, m in modifiers:
+    for _, _, m in modifiers:
         if m.category == "softener" and softened == 0:
             softening = min(softening, m.value)
 

@@ -88,14 +88,17 @@ class _TextClassifier(ClassifierMixin, BaseEstimator):
     def fit(self, X: Iterable[str], y: Iterable[Any]) -> _TextClassifier:
         """Fit on raw messages ``X`` and labels ``y``; returns ``self``."""
         texts = _texts(X)
-        labels = np.asarray([str(v) for v in y], dtype=object)
+        labels = np.asarray(list(y))
+        if labels.ndim != 1:
+            raise ValueError(f"y must be one label per message, got shape {labels.shape}")
         if len(texts) != len(labels):
             raise ValueError(f"X and y have different lengths: {len(texts)} and {len(labels)}")
         if len(set(labels)) < 2:
             raise ValueError("y needs at least two classes")
         normalized = [normalize(t).text for t in texts]
         self.vectorizer_ = TfidfVectorizer(analyzer=FeatureAnalyzer(tuple(self.ngram_range), self.use_words),
-                                           sublinear_tf=self.sublinear_tf, min_df=self.min_df, lowercase=False)
+                                           sublinear_tf=self.sublinear_tf, binary=self.binary,
+                                           min_df=self.min_df, lowercase=False)
         design = self._design(normalized, fit=True)
         self.model_ = self._new_model().fit(design, labels)
         self.classes_ = self.model_.classes_
@@ -159,7 +162,7 @@ class _TextClassifier(ClassifierMixin, BaseEstimator):
         return LinearHead(
             classes=tuple(str(c) for c in self.classes_),
             vectorizer=Vectorizer(vocabulary, np.asarray(self.vectorizer_.idf_, dtype=np.float64),
-                                  bool(self.sublinear_tf)),
+                                  bool(self.sublinear_tf), bool(self.binary)),
             coef=np.ascontiguousarray(coef[:, :n_text].T),
             intercept=intercept,
             cue_coef=None if cue_coef is None else np.ascontiguousarray(cue_coef),
@@ -203,9 +206,13 @@ class IntentClassifier(_TextClassifier):
     use_words : bool
         Add jieba words to the features.
     sublinear_tf : bool
-        Use ``1 + log(tf)``.
+        Use ``1 + log(tf)`` (when ``binary`` is false).
+    binary : bool
+        Count a feature once per message (default): short chat messages rarely
+        repeat a feature, and it lets inference skip counting.
     min_df : int
-        Drop features seen in fewer messages.
+        Drop features seen in fewer messages (2 by default: halves the model,
+        same cross-validated F1 on our corpus).
     cv : int or None
         Folds for temperature calibration; ``None`` or 0 skips it.
     random_state : int
@@ -213,14 +220,15 @@ class IntentClassifier(_TextClassifier):
     """
 
     def __init__(self, *, C: float = 10.0, class_weight: str | None = "balanced", max_iter: int = 3000,
-                 ngram_range: tuple[int, int] = (1, 3), use_words: bool = True, sublinear_tf: bool = True,
-                 min_df: int = 1, cv: int | None = 5, random_state: int = 0):
+                 ngram_range: tuple[int, int] = (1, 3), use_words: bool = True, sublinear_tf: bool = False,
+                 binary: bool = True, min_df: int = 2, cv: int | None = 5, random_state: int = 0):
         self.C = C
         self.class_weight = class_weight
         self.max_iter = max_iter
         self.ngram_range = ngram_range
         self.use_words = use_words
         self.sublinear_tf = sublinear_tf
+        self.binary = binary
         self.min_df = min_df
         self.cv = cv
         self.random_state = random_state
@@ -242,8 +250,8 @@ class EmotionClassifier(_TextClassifier):
     _uses_cues = True
 
     def __init__(self, *, C: float = 10.0, class_weight: str | None = "balanced", max_iter: int = 3000,
-                 ngram_range: tuple[int, int] = (1, 3), use_words: bool = True, sublinear_tf: bool = True,
-                 min_df: int = 1, cv: int | None = 5, random_state: int = 0, cue_weight: float = 1.0,
+                 ngram_range: tuple[int, int] = (1, 3), use_words: bool = True, sublinear_tf: bool = False,
+                 binary: bool = True, min_df: int = 2, cv: int | None = 5, random_state: int = 0, cue_weight: float = 1.0,
                  lexicon_dir: str | None = None):
         self.C = C
         self.class_weight = class_weight
@@ -251,6 +259,7 @@ class EmotionClassifier(_TextClassifier):
         self.ngram_range = ngram_range
         self.use_words = use_words
         self.sublinear_tf = sublinear_tf
+        self.binary = binary
         self.min_df = min_df
         self.cv = cv
         self.random_state = random_state
@@ -259,7 +268,6 @@ class EmotionClassifier(_TextClassifier):
 
     def _cue_matrix(self, normalized: list[str]) -> np.ndarray:
         from .cues import scan_text
-        from .lexicon import Lexicon
 
         lexicon = _cached_lexicon(self.lexicon_dir)
         return np.array([scan_text(normalize(t), lexicon).features for t in normalized]) if normalized \

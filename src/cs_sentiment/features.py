@@ -7,8 +7,10 @@ features and order numbers do not flood the vocabulary.
 
 >>> analyzer = FeatureAnalyzer()
 >>> feats = analyzer("等了3天")
->>> [f for f in feats if f.startswith("\\x01")], feats[-3:]
-(['\\x01等', '\\x01了', '\\x010', '\\x01天'], ['等了0', '了0天', '0天'][0:3])
+>>> [f.lstrip(WORD_PREFIX) for f in feats if f.startswith(WORD_PREFIX)]
+['等', '了', '0', '天']
+>>> feats[-2:]
+['等了0', '了0天']
 """
 
 from __future__ import annotations

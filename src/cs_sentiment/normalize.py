@@ -16,8 +16,8 @@ when it was traditional or full-width.
 >>> n = normalize("這個  ＡＰＰ 太爛了！！")
 >>> n.text, n.script.value
 ('这个 app 太烂了!!', 'traditional')
->>> n.original_span(5, 8), n.original[7:10]
-((7, 10), '太爛了')
+>>> n.original_span(7, 10), n.original[8:11]
+((8, 11), '太爛了')
 """
 
 from __future__ import annotations
@@ -60,12 +60,12 @@ def to_simplified(text: str) -> str:
 
 
 def to_traditional(text: str) -> str:
-    """Simplified → traditional characters, Taiwan standard (OpenCC ``s2tw``).
+    """Simplified → traditional, Taiwan standard with Taiwan phrases (OpenCC ``s2twp``).
 
     >>> to_traditional("账号无法登录")
-    '帳號無法登錄'
+    '賬號無法登入'
     """
-    return _converter("s2tw").convert(text)
+    return _converter("s2twp").convert(text)
 
 
 @dataclass(frozen=True, slots=True)

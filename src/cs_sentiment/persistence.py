@@ -116,6 +116,7 @@ def save_model(model: CompiledModel, directory: str | Path, *, overwrite: bool =
             "temperature": head.temperature,
             "vectorizer": names[task],
             "sublinear_tf": head.vectorizer.sublinear_tf,
+            "binary": head.vectorizer.binary,
             "uses_cues": head.cue_coef is not None,
             "meta": head.meta,
         }
@@ -232,7 +233,7 @@ def load_model(directory: str | Path | Traversable | None = None, *, trust: bool
             if name not in vectorizers:
                 features = json.loads(blobs[f"vocabulary_{name}.json"].decode("utf-8"))
                 vectorizers[name] = Vectorizer({f: i for i, f in enumerate(features)}, arrays[f"idf_{name}"],
-                                               bool(spec.get("sublinear_tf", True)))
+                                               bool(spec.get("sublinear_tf", False)), bool(spec.get("binary", True)))
             heads[task] = LinearHead(
                 classes=tuple(spec["classes"]),
                 vectorizer=vectorizers[name],

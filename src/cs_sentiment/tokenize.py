@@ -11,12 +11,13 @@ stays as it was) and never let jieba log or write its cache file:
   apart into characters, which the character n-gram features cover anyway.
 
 >>> tokenize("我要退款，运费险怎么算")
-['我要', '退款', '，', '运费险', '怎么', '算']
+['我', '要', '退款', '，', '运费险', '怎么', '算']
 """
 
 from __future__ import annotations
 
 import io
+import sys
 import threading
 
 __all__ = ["JIEBA_MIN_FREQ", "USE_HMM", "get_tokenizer", "tokenize"]
@@ -34,8 +35,29 @@ _lock = threading.Lock()
 _tokenizer = None
 
 
+def _import_jieba():
+    """Import jieba without the 0.3-0.5 s of ``pkg_resources`` it asks for.
+
+    jieba 0.42's ``_compat`` imports ``pkg_resources`` only to find its own
+    files and falls back to plain paths when that import fails. When the host
+    has not imported ``pkg_resources`` itself, we hide it for the duration of
+    the import and restore ``sys.modules`` right after.
+    """
+    if "jieba" in sys.modules:
+        return sys.modules["jieba"]
+    hide = "pkg_resources" not in sys.modules
+    if hide:
+        sys.modules["pkg_resources"] = None  # makes `import pkg_resources` raise ImportError
+    try:
+        import jieba
+    finally:
+        if hide and sys.modules.get("pkg_resources", False) is None:
+            del sys.modules["pkg_resources"]
+    return jieba
+
+
 def _build_tokenizer():
-    import jieba
+    jieba = _import_jieba()
 
     from .lexicon import load_domain_words
     from .normalize import normalize

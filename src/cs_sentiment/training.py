@@ -176,7 +176,7 @@ def train(data: pd.DataFrame | str | Path, *, text_col: str = "text", emotion_co
 
 def _headline(report: dict[str, Any]) -> dict[str, Any]:
     out = {"n": report["n"], "polarity_accuracy": report.get("polarity_accuracy"),
-           "script_consistency": report.get("script_consistency")}
+           "script_consistency": report.get("script_consistency"), "needs_human": report.get("needs_human")}
     for task in ("emotion", "intent"):
         if task in report:
             out[task] = {k: report[task][k] for k in ("accuracy", "macro_f1", "ece")}
@@ -266,6 +266,15 @@ def evaluate(analyzer: Analyzer | None, data: pd.DataFrame | str | Path, *, text
         if task == "emotion":
             report["polarity_accuracy"] = float(np.mean([polarity_of(t) == polarity_of(p)
                                                          for t, p in zip(y_true, y_pred)]))
+    if texts:
+        unsure = np.array([r.needs_human for r in results])
+        report["needs_human"] = {"rate": float(unsure.mean())}
+        for task, col in (("emotion", emotion_col), ("intent", intent_col)):
+            if task in report:
+                truth = _labels(frame, col)
+                hit = np.array([str(getattr(r, task)) == t for r, t in zip(results, truth)])
+                report["needs_human"][f"{task}_accuracy_when_sure"] = float(hit[~unsure].mean()) if (~unsure).any() else None
+                report["needs_human"][f"{task}_accuracy_when_unsure"] = float(hit[unsure].mean()) if unsure.any() else None
     if consistency and texts:
         same = 0
         for text, r in zip(texts, results):

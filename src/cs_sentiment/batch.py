@@ -1,0 +1,1123 @@
+"""Score chat-log files of any size: :func:`score_file` (the ``cs-sentiment score`` command).
+
+Formats by suffix, for input and output alike: ``.csv``, ``.tsv`` (also ``.tab``),
+``.jsonl`` (also ``.ndjson``) and ``.parquet`` (also ``.pq``).
+
+Nothing is lost
+---------------
+Every input row appears exactly once in the output, in input order, with its
+original columns, followed by the result columns of
+:data:`~cs_sentiment.frame.RESULT_COLUMNS`. A row that cannot be scored gets a
+message in ``error`` and empty results, and the run goes on:
+
+- missing, non-text, empty or over-long text (:data:`~cs_sentiment.frame.MAX_CHARS`);
+- a CSV/TSV line with the wrong number of fields: its fields are kept (missing ones
+  empty; extra ones joined back, with the delimiter, into the last column), and
+  ``error`` names the line;
+- a CSV/TSV record the parser cannot read at all (a field over 128 KiB, usually an
+  unclosed quote): its raw lines go into the text column;
+- a JSONL line that is not a JSON object: the raw line goes into the text column;
+- bytes that are not valid in the file's encoding: kept as ``\\xNN`` escapes (in
+  any column); a row whose text had them is not scored.
+
+Blank lines are not rows and are skipped. The output is written to a hidden
+temporary file in the output's folder and renamed over the output only at the end,
+so an interrupted run leaves no output and no temporary file behind.
+
+Encodings
+---------
+Text inputs (CSV, TSV, JSONL) are read as UTF-8 unless told otherwise. A UTF-8 or
+UTF-16 byte-order mark is honoured. Otherwise the first MiB that holds any
+non-ASCII byte is decoded as UTF-8, and if that fails as GB18030 (the superset of
+GBK and GB2312 that Chinese spreadsheet exports use); if both fail, UTF-8 is used and
+the rows with bad bytes get an error. Pass ``encoding`` (``--encoding``) for anything
+else, e.g. ``big5``. Text outputs are UTF-8, with a byte-order mark when the input
+had one or was not UTF-8, so that spreadsheet programs open them correctly.
+
+Conversations, memory and speed
+-------------------------------
+With ``conversation_col``, each customer message is read with the context of the
+earlier messages of its conversation, ordered by ``time_col`` (as
+:func:`~cs_sentiment.score_frame` does), however the file is ordered:
+
+- By default a first pass reads only the conversation and time columns and works out
+  each row's place in its conversation (under 100 bytes a row while it sorts, 5 bytes a
+  row after: about 100 MB, then 5 MB, for a million rows). The second pass streams the rows in file order, keeping for every open
+  conversation only its last :data:`~cs_sentiment.conversation.HISTORY_WINDOW`
+  customer messages; a row that comes before an earlier message of its own
+  conversation (a file not in time order) waits in memory until that message has
+  been read. Files sorted by conversation, or by time, never wait.
+- ``assume_sorted=True`` (``--assume-sorted``) skips the first pass: rows of each
+  conversation must come in time order (the file sorted by conversation then time,
+  or by time); the state of the :data:`MAX_OPEN_CONVERSATIONS` most recent
+  conversations is kept. Rows out of time order are counted in the summary.
+
+Memory stays bounded by ``chunksize`` rows (and the waiting rows above), whatever
+the file's size. ``jobs`` worker processes (joblib, loky backend) analyse the
+messages; the contexts are built before, in the main process, so the output is the
+same for any number of jobs. Each worker loads its :class:`~cs_sentiment.Analyzer` once.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import json
+import logging
+import math
+import os
+import re
+import sys
+import tempfile
+import time
+from collections import Counter, OrderedDict, deque
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .frame import (
+    MAX_CHARS,
+    RESULT_COLUMNS,
+    ConversationState,
+    PreparedRows,
+    RowContext,
+    Scorer,
+    check_columns,
+    conversation_keys,
+    describe_counts,
+    epoch_seconds,
+    prepare_rows,
+    ranks_in_conversation,
+    typing_seconds,
+)
+
+__all__ = ["FORMATS", "MAX_OPEN_CONVERSATIONS", "ScoreSummary", "detect_encoding", "file_format", "score_file"]
+
+log = logging.getLogger(__name__)
+
+#: File suffix → format.
+FORMATS = {".csv": "csv", ".tsv": "tsv", ".tab": "tsv", ".jsonl": "jsonl", ".ndjson": "jsonl",
+           ".parquet": "parquet", ".pq": "parquet"}
+#: With ``assume_sorted``, the state of this many most recently seen conversations is kept.
+MAX_OPEN_CONVERSATIONS = 10_000
+#: Bytes read to detect a text file's encoding.
+DETECT_BYTES = 1 << 20
+#: Text outputs round scores to this many decimals.
+TEXT_DECIMALS = 6
+#: How many errors the summary quotes.
+ERROR_EXAMPLES = 5
+
+_SURROGATE = re.compile("[\udc80-\udcff]")
+_ANY_SURROGATE = re.compile("[\ud800-\udfff]")
+_UNICODE_OUTPUTS = ("utf-8", "utf-8-sig")
+
+
+# -- summary ---------------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ScoreSummary:
+    """What a :func:`score_file` run did.
+
+    Attributes
+    ----------
+    input, output : str
+        The files read and written.
+    rows : int
+        Rows written (every input row).
+    errors : int
+        Rows with an ``error``.
+    agent_rows : int
+        Agent rows (not scored, not errors).
+    emotions, intents : dict
+        How many scored rows got each emotion and intent.
+    seconds : float
+        Wall time of the run.
+    encoding : str or None
+        The encoding the input was read with (``None`` for Parquet).
+    error_examples : tuple of (int, str)
+        The first errors: (row number counted from 0, message).
+    out_of_order : int
+        With ``assume_sorted``: rows earlier in time than a row before them in their conversation.
+    jobs : int
+        Worker processes used.
+    """
+
+    input: str
+    output: str
+    rows: int
+    errors: int
+    agent_rows: int = 0
+    emotions: dict[str, int] = field(default_factory=dict)
+    intents: dict[str, int] = field(default_factory=dict)
+    seconds: float = 0.0
+    encoding: str | None = None
+    error_examples: tuple[tuple[int, str], ...] = ()
+    out_of_order: int = 0
+    jobs: int = 1
+
+    @property
+    def scored(self) -> int:
+        """Rows that got results."""
+        return self.rows - self.errors - self.agent_rows
+
+    def describe(self) -> str:
+        """A few lines for people: rows, errors, emotion and intent distribution.
+
+        >>> print(ScoreSummary("in.csv", "out.csv", rows=3, errors=1, emotions={"angry": 2},
+        ...                    intents={"complaint": 2}, seconds=0.5,
+        ...                    error_examples=((1, "empty text"),)).describe())
+        3 rows in 0.5 s (6 rows/s): in.csv -> out.csv
+        scored 2, errors 1
+          row 1: empty text
+        emotion: angry 2 (100.0%)
+        intent: complaint 2 (100.0%)
+        """
+        rate = self.rows / self.seconds if self.seconds > 0 else float("nan")
+        lines = [f"{self.rows} rows in {self.seconds:.1f} s ({rate:,.0f} rows/s): {self.input} -> {self.output}"]
+        parts = [f"scored {self.scored}"]
+        if self.agent_rows:
+            parts.append(f"agent rows {self.agent_rows} (not scored)")
+        parts.append(f"errors {self.errors}")
+        lines.append(", ".join(parts))
+        for row, message in self.error_examples:
+            lines.append(f"  row {row}: {message}")
+        if self.errors > len(self.error_examples):
+            lines.append(f"  ... and {self.errors - len(self.error_examples)} more (see the error column)")
+        if self.out_of_order:
+            lines.append(f"warning: {self.out_of_order} rows came before an earlier message of their conversation; "
+                         f"without --assume-sorted they are put in time order")
+        lines.append("emotion: " + describe_counts(self.emotions, self.scored))
+        lines.append("intent: " + describe_counts(self.intents, self.scored))
+        return "\n".join(lines)
+
+
+# -- the run ---------------------------------------------------------------------------------------------------------
+def score_file(input: str | os.PathLike[str], output: str | os.PathLike[str] | None = None, *,
+               text_col: str = "text", conversation_col: str | None = None, time_col: str | None = None,
+               role_col: str | None = None, jobs: int = 1, chunksize: int = 50_000, encoding: str | None = None,
+               model_dir: str | os.PathLike[str] | None = None, progress: bool = False, assume_sorted: bool = False,
+               typing_col: str | None = None, prefix: str = "", max_chars: int = MAX_CHARS) -> ScoreSummary:
+    """Score every message of a chat-log file into a new file.
+
+    Parameters
+    ----------
+    input : path
+        ``.csv``, ``.tsv``, ``.jsonl`` or ``.parquet`` (see :data:`FORMATS`).
+    output : path, optional
+        Same choice of formats (it may differ from the input's). Default: the input
+        with ``.scored`` before its suffix. Replaced if it exists.
+    text_col, conversation_col, time_col, role_col, typing_col, prefix, max_chars
+        As in :func:`~cs_sentiment.score_frame`.
+    jobs : int
+        Worker processes analysing messages (-1: one per core). Same output for any value.
+    chunksize : int
+        Rows read at a time; memory grows with it.
+    encoding : str, optional
+        Encoding of a text input (default: detected, see the module docs).
+    model_dir : path, optional
+        A model directory (default: the shipped model).
+    progress : bool
+        Show a progress bar (tqdm) on standard error.
+    assume_sorted : bool
+        Skip the first pass over a file with conversations: rows of each conversation
+        already come in time order (see the module docs).
+
+    Returns
+    -------
+    ScoreSummary
+
+    Raises
+    ------
+    FileNotFoundError
+        ``input`` does not exist.
+    ValueError
+        An unknown suffix, a missing column, a result column already in the input, an
+        empty file, ``output`` equal to ``input``, or ``jobs``/``chunksize`` < 1.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (folder / "log.csv").write_text("id,text\\n1,在吗\\n2,太失望了\\n", encoding="gbk")
+    >>> summary = score_file(folder / "log.csv")
+    >>> summary.rows, summary.errors, summary.encoding
+    (2, 0, 'gb18030')
+    >>> (folder / "log.scored.csv").read_text(encoding="utf-8-sig").splitlines()[0].split(",")[:4]
+    ['id', 'text', 'emotion', 'intensity']
+    """
+    started = time.perf_counter()
+    src = Path(input)
+    if not src.is_file():
+        raise FileNotFoundError(f"no such file: {src}")
+    in_format = file_format(src)
+    dst = Path(output) if output is not None else src.with_name(f"{src.stem}.scored{src.suffix}")
+    out_format = file_format(dst)
+    if dst.resolve() == src.resolve():
+        raise ValueError(f"the output {dst} would overwrite the input; choose another --out")
+    if jobs == -1:
+        jobs = os.cpu_count() or 1
+    if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
+        raise ValueError(f"jobs must be an int >= 1 (or -1 for every core), got {jobs!r}")
+    if isinstance(chunksize, bool) or not isinstance(chunksize, int) or chunksize < 1:
+        raise ValueError(f"chunksize must be an int >= 1, got {chunksize!r}")
+    if time_col is not None and conversation_col is None:
+        raise ValueError("time_col orders the messages of a conversation: give conversation_col too")
+
+    reader = _open_reader(src, in_format, encoding, text_col)
+    check_columns(reader.columns, text_col=text_col, conversation_col=conversation_col, time_col=time_col,
+                  role_col=role_col, typing_col=typing_col, prefix=prefix)
+    plan = _Plan(text_col=text_col, conversation_col=conversation_col, time_col=time_col, role_col=role_col,
+                 typing_col=typing_col, max_chars=max_chars, chunksize=chunksize, assume_sorted=assume_sorted)
+    from tqdm import tqdm
+
+    index = None
+    if conversation_col is not None and not assume_sorted:
+        with tqdm(total=reader.total_rows, unit=" rows", desc="indexing conversations", file=sys.stderr,
+                  disable=not progress, leave=False) as bar:
+            index = _index_conversations(reader, plan, bar)
+    total = reader.total_rows if reader.total_rows is not None else (None if index is None else len(index.ranks))
+    tally = _Tally()
+    tracker = _Tracker(index)
+    writer = _open_writer(out_format, dst, reader, prefix=prefix, bom=reader.wants_bom)
+    try:
+        with tqdm(total=total, unit=" rows", desc=src.name, file=sys.stderr, disable=not progress) as bar:
+            scored = _score_units(_prepared_units(reader, plan, tracker), jobs,
+                                  None if model_dir is None else str(model_dir))
+            try:
+                for unit, results in scored:
+                    writer.write(unit, results)
+                    tally.add(unit, results)
+                    bar.update(unit.n)
+            finally:
+                scored.close()
+        writer.commit()
+    except BaseException:
+        writer.abort()
+        raise
+    log.info("scored %d rows from %s into %s", tally.rows, src, dst)
+    return ScoreSummary(
+        input=str(src), output=str(dst), rows=tally.rows, errors=tally.errors, agent_rows=tally.agent,
+        emotions=dict(tally.emotions), intents=dict(tally.intents), seconds=time.perf_counter() - started,
+        encoding=reader.encoding, error_examples=tuple(tally.examples), out_of_order=tracker.out_of_order,
+        jobs=jobs,
+    )
+
+
+def file_format(path: str | os.PathLike[str]) -> str:
+    """``csv``, ``tsv``, ``jsonl`` or ``parquet`` from the file's suffix.
+
+    >>> file_format("logs/2024-05.TSV")
+    'tsv'
+    """
+    suffix = Path(path).suffix.lower()
+    try:
+        return FORMATS[suffix]
+    except KeyError:
+        raise ValueError(f"{path}: unsupported file type {suffix or '(no suffix)'!r}; "
+                         f"use one of {', '.join(sorted(FORMATS))}") from None
+
+
+def detect_encoding(path: str | os.PathLike[str]) -> tuple[str, bool]:
+    """The encoding of a text file and whether it starts with a byte-order mark.
+
+    >>> import tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "a.csv"
+    >>> _ = p.write_bytes("text\\n退款\\n".encode("gbk")); detect_encoding(p)
+    ('gb18030', False)
+    >>> _ = p.write_bytes("text\\n退款\\n".encode("utf-8-sig")); detect_encoding(p)
+    ('utf-8-sig', True)
+    """
+    with open(path, "rb") as f:
+        head = f.read(4)
+        if head.startswith(codecs.BOM_UTF8):
+            return "utf-8-sig", True
+        if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+            return "utf-16", True
+        f.seek(0)
+        while True:
+            sample = f.read(DETECT_BYTES)
+            if not sample:
+                return "utf-8", False
+            if not sample.isascii():
+                break
+        at_end = not f.read(1)
+    for enc in ("utf-8", "gb18030"):
+        try:
+            codecs.getincrementaldecoder(enc)().decode(sample, final=at_end)
+            return enc, False
+        except UnicodeDecodeError:
+            continue
+    return "utf-8", False
+
+
+# -- plan, units and the context tracker -----------------------------------------------------------------------------
+@dataclass(frozen=True)
+class _Plan:
+    text_col: str
+    conversation_col: str | None
+    time_col: str | None
+    role_col: str | None
+    typing_col: str | None
+    max_chars: int
+    chunksize: int
+    assume_sorted: bool
+
+
+class _Chunk:
+    """Rows as read: the original columns, plus an error per row from the reader."""
+
+    __slots__ = ("columns", "errors", "n", "records", "start")
+
+    def __init__(self, start: int, columns: dict[str, Any], errors: list[str | None], n: int,
+                 records: list[dict[str, Any]] | None = None):
+        self.start = start
+        self.columns = columns  # name -> list of values, or a pyarrow RecordBatch under key None
+        self.errors = errors
+        self.n = n
+        self.records = records  # JSONL: the parsed objects, written back as they were
+
+    def values(self, name: str) -> list[Any]:
+        cols = self.columns
+        if None in cols:
+            return cols[None].column(name).to_pylist()
+        return cols[name]
+
+    def series(self, name: str) -> pd.Series:
+        cols = self.columns
+        if None in cols:
+            return cols[None].column(name).to_pandas()
+        return pd.Series(cols[name], dtype=object)
+
+
+class _Unit:
+    """A chunk on its way: prepared rows, then contexts, then results."""
+
+    __slots__ = ("chunk", "contexts", "n", "pending", "rows")
+
+    def __init__(self, chunk: _Chunk, rows: PreparedRows):
+        self.chunk = chunk
+        self.rows = rows
+        self.n = chunk.n
+        self.contexts: list[RowContext | None] | None = None
+        self.pending = 0
+
+
+class _Index:
+    """From the first pass: each row's rank in its conversation and whether it is the last."""
+
+    def __init__(self, ranks: np.ndarray, last: np.ndarray):
+        self.ranks = ranks
+        self.last = last
+
+
+def _conversation_hashes(keys: list[str | None]) -> np.ndarray:
+    """A 64-bit hash per conversation id; rows without an id get -1 (they stand alone)."""
+    arr = np.array([("" if k is None else k) for k in keys], dtype=object)
+    hashes = pd.util.hash_array(arr, categorize=True).astype(np.int64) & np.int64(0x7FFFFFFFFFFFFFFF)
+    hashes[np.array([k is None for k in keys], dtype=bool)] = -1
+    return hashes
+
+
+def _row_times(chunk: _Chunk, plan: _Plan) -> np.ndarray:
+    if plan.time_col is None:
+        return np.full(chunk.n, np.nan)
+    times = epoch_seconds(chunk.series(plan.time_col))
+    bad = np.array([e is not None for e in chunk.errors], dtype=bool)
+    times[bad] = np.nan  # a row the reader could not read has no reliable time
+    return times
+
+
+def _row_keys(chunk: _Chunk, plan: _Plan) -> np.ndarray:
+    keys = conversation_keys(chunk.values(plan.conversation_col))
+    for i, e in enumerate(chunk.errors):
+        if e is not None:
+            keys[i] = None
+    return _conversation_hashes(keys)
+
+
+def _index_conversations(reader: _Reader, plan: _Plan, bar: Any) -> _Index:
+    hashes, times = [], []
+    for chunk in reader.chunks(plan.chunksize, only=[c for c in (plan.conversation_col, plan.time_col) if c]):
+        hashes.append(_row_keys(chunk, plan))
+        times.append(_row_times(chunk, plan))
+        bar.update(chunk.n)
+    codes = np.concatenate(hashes) if hashes else np.zeros(0, dtype=np.int64)
+    stamps = np.concatenate(times) if times else np.zeros(0)
+    del hashes, times
+    alone = codes < 0
+    ranks = ranks_in_conversation(codes, stamps)
+    order_last = np.zeros(len(codes), dtype=bool)
+    if len(codes):
+        sizes = pd.Series(codes).map(pd.Series(codes).value_counts()).to_numpy()
+        order_last = ranks == sizes - 1
+    ranks[alone] = 0
+    order_last[alone] = True
+    log.info("indexed %d rows", len(codes))
+    return _Index(ranks.astype(np.int32), order_last)
+
+
+class _Tracker:
+    """Builds each row's context in its conversation's time order, whatever order rows arrive in."""
+
+    def __init__(self, index: _Index | None):
+        self.index = index
+        self.states: OrderedDict[int, ConversationState] = OrderedDict()
+        self.waiting: dict[tuple[int, int], tuple[_Unit, int, float | None, float | None]] = {}
+        self.out_of_order = 0
+
+    def feed(self, unit: _Unit, keys: np.ndarray, times: np.ndarray, typing: list[float | None] | None) -> None:
+        rows = unit.rows
+        unit.contexts = [None] * unit.n
+        start = unit.chunk.start
+        for i, key in enumerate(keys.tolist()):
+            ts = None if math.isnan(times[i]) else float(times[i])
+            t = None if typing is None else typing[i]
+            if key < 0:
+                unit.contexts[i] = ConversationState().step(rows.texts[i], rows.agent[i], ts, t)
+                continue
+            if self.index is None:
+                state = self.states.get(key)
+                if state is None:
+                    state = self.states[key] = ConversationState()
+                    if len(self.states) > MAX_OPEN_CONVERSATIONS:
+                        self.states.popitem(last=False)
+                else:
+                    self.states.move_to_end(key)
+                if ts is not None and state.last_ts is not None and ts < state.last_ts:
+                    self.out_of_order += 1
+                unit.contexts[i] = state.step(rows.texts[i], rows.agent[i], ts, t)
+                continue
+            rank = int(self.index.ranks[start + i])
+            state = self.states.get(key)
+            if state is None:
+                state = self.states[key] = ConversationState()
+            if rank != state.next_rank:
+                self.waiting[(key, rank)] = (unit, i, ts, t)
+                unit.pending += 1
+                continue
+            self._step(key, state, unit, i, ts, t)
+            while self.waiting:
+                nxt = self.waiting.pop((key, state.next_rank), None)
+                if nxt is None:
+                    break
+                nxt[0].pending -= 1
+                self._step(key, state, *nxt)
+
+    def _step(self, key: int, state: ConversationState, unit: _Unit, i: int, ts: float | None,
+              t: float | None) -> None:
+        unit.contexts[i] = state.step(unit.rows.texts[i], unit.rows.agent[i], ts, t)
+        if self.index is not None and self.index.last[unit.chunk.start + i]:
+            self.states.pop(key, None)
+
+    def flush(self) -> None:
+        """At the end: rows still waiting (only if the index was off) are taken in rank order."""
+        for (key, _rank), (unit, i, ts, t) in sorted(self.waiting.items(), key=lambda kv: kv[0]):
+            state = self.states.setdefault(key, ConversationState())
+            unit.pending -= 1
+            self._step(key, state, unit, i, ts, t)
+        if self.waiting:
+            log.warning("%d rows were ordered after the end of the file", len(self.waiting))
+        self.waiting.clear()
+
+
+def _prepared_units(reader: _Reader, plan: _Plan, tracker: _Tracker) -> Iterator[_Unit]:
+    """Read, check and give each row its context; yield chunks, in order, once all their rows have one."""
+    queue: deque[_Unit] = deque()
+    for chunk in reader.chunks(plan.chunksize):
+        roles = None if plan.role_col is None else chunk.values(plan.role_col)
+        unit = _Unit(chunk, prepare_rows(chunk.values(plan.text_col), roles, max_chars=plan.max_chars,
+                                         errors=chunk.errors))
+        typing = None if plan.typing_col is None else typing_seconds(chunk.series(plan.typing_col))
+        if plan.conversation_col is not None:
+            tracker.feed(unit, _row_keys(chunk, plan), _row_times(chunk, plan), typing)
+        elif typing is not None:
+            unit.contexts = [None if t is None else ((), (), None, t) for t in typing]
+        queue.append(unit)
+        while queue and queue[0].pending == 0:
+            yield queue.popleft()
+    tracker.flush()
+    yield from queue
+
+
+# -- scoring, in this process or in workers --------------------------------------------------------------------------
+_SCORERS: dict[str | None, Scorer] = {}
+
+
+def _scorer(model_dir: str | None) -> Scorer:
+    """One :class:`Scorer` (and so one Analyzer) per process and model, built on first use."""
+    scorer = _SCORERS.get(model_dir)
+    if scorer is None:
+        from .analyzer import Analyzer
+
+        analyzer = Analyzer.default() if model_dir is None else Analyzer(model_dir=model_dir)
+        scorer = _SCORERS[model_dir] = Scorer(analyzer)
+    return scorer
+
+
+def _score_piece(model_dir: str | None, texts: list[str | None],
+                 contexts: list[RowContext | None] | None) -> tuple[list[tuple | None], dict[int, str]]:
+    errors: list[str | None] = [None] * len(texts)
+    results = _scorer(model_dir).score(texts, contexts, errors)
+    return results, {i: e for i, e in enumerate(errors) if e is not None}
+
+
+def _pieces(unit: _Unit, jobs: int) -> list[tuple[int, int]]:
+    size = max(500, math.ceil(unit.n / (4 * jobs)))
+    return [(a, min(unit.n, a + size)) for a in range(0, max(unit.n, 1), size)]
+
+
+def _score_units(units: Iterator[_Unit], jobs: int,
+                 model_dir: str | None) -> Iterator[tuple[_Unit, list[tuple | None]]]:
+    if jobs == 1:
+        scorer = _scorer(model_dir)
+        for unit in units:
+            yield unit, scorer.score(unit.rows.texts, unit.contexts, unit.rows.errors)
+        return
+    from joblib import Parallel, delayed
+
+    inflight: deque[tuple[_Unit, list[tuple[int, int]]]] = deque()
+
+    def tasks() -> Iterator[Any]:
+        for unit in units:
+            spans = _pieces(unit, jobs)
+            inflight.append((unit, spans))
+            for a, b in spans:
+                yield delayed(_score_piece)(model_dir, unit.rows.texts[a:b],
+                                            None if unit.contexts is None else unit.contexts[a:b])
+
+    parallel = Parallel(n_jobs=jobs, backend="loky", return_as="generator", batch_size=1,
+                        pre_dispatch="2*n_jobs")
+    outputs = parallel(tasks())
+    results: list[tuple | None] = []
+    done = 0
+    try:
+        for piece_results, failures in outputs:
+            unit, spans = inflight[0]
+            a = spans[done][0]
+            for i, message in failures.items():
+                unit.rows.errors[a + i] = message
+            results.extend(piece_results)
+            done += 1
+            if done == len(spans):
+                inflight.popleft()
+                yield unit, results
+                results, done = [], 0
+    finally:
+        outputs.close()  # stops the workers' pending tasks when the run is interrupted
+
+
+class _Tally:
+    def __init__(self) -> None:
+        self.rows = self.errors = self.agent = 0
+        self.emotions: Counter[str] = Counter()
+        self.intents: Counter[str] = Counter()
+        self.examples: list[tuple[int, str]] = []
+
+    def add(self, unit: _Unit, results: list[tuple | None]) -> None:
+        self.rows += unit.n
+        errors = unit.rows.errors
+        for i, r in enumerate(results):
+            if r is not None:
+                self.emotions[r[0]] += 1
+                self.intents[r[5]] += 1
+            elif errors[i] is not None:
+                self.errors += 1
+                if len(self.examples) < ERROR_EXAMPLES:
+                    self.examples.append((unit.chunk.start + i, errors[i]))
+            elif unit.rows.agent[i]:
+                self.agent += 1
+
+
+# -- readers ---------------------------------------------------------------------------------------------------------
+class _Reader:
+    columns: list[str]
+    text_col: str = "text"
+    encoding: str | None = None
+    wants_bom = False
+    total_rows: int | None = None
+    arrow_schema: Any = None
+
+    def chunks(self, chunksize: int, only: Sequence[str] | None = None) -> Iterator[_Chunk]:
+        raise NotImplementedError
+
+
+def _open_reader(path: Path, fmt: str, encoding: str | None, text_col: str) -> _Reader:
+    if fmt == "parquet":
+        return _ParquetReader(path)
+    enc, bom = _resolve_encoding(path, encoding)
+    if fmt == "jsonl":
+        return _JsonlReader(path, enc, bom, text_col)
+    reader = _DelimitedReader(path, "\t" if fmt == "tsv" else ",", enc, bom)
+    reader.text_col = text_col
+    return reader
+
+
+def _resolve_encoding(path: Path, encoding: str | None) -> tuple[str, bool]:
+    if encoding is None:
+        return detect_encoding(path)
+    try:
+        name = codecs.lookup(encoding).name
+    except LookupError:
+        raise ValueError(f"unknown encoding {encoding!r}") from None
+    with open(path, "rb") as f:
+        head = f.read(3)
+    if name == "utf-8" and head == codecs.BOM_UTF8:
+        return "utf-8-sig", True
+    return name, name == "utf-8-sig"
+
+
+def _wants_bom(encoding: str, bom: bool) -> bool:
+    return bom or codecs.lookup(encoding).name not in _UNICODE_OUTPUTS
+
+
+def _fixer(encoding: str):
+    """Undecodable bytes (kept as lone surrogates while reading) → visible ``\\xNN`` escapes."""
+    enc = "utf-8" if encoding == "utf-8-sig" else encoding
+
+    def fix(text: str) -> str:
+        if not _SURROGATE.search(text):
+            return text
+        try:
+            return text.encode(enc, "surrogateescape").decode(enc, "backslashreplace")
+        except UnicodeError:
+            return _SURROGATE.sub(lambda m: f"\\x{ord(m.group()) - 0xDC00:02x}", text)
+
+    return fix
+
+
+def _decode_errors(encoding: str) -> str:
+    return "replace" if codecs.lookup(encoding).name.startswith("utf-16") else "surrogateescape"
+
+
+class _LineTap:
+    """Feeds lines to :mod:`csv` and keeps those of the current record, and whether any had bad bytes."""
+
+    __slots__ = ("dirty", "file", "line", "raw")
+
+    def __init__(self, file: Any):
+        self.file = file
+        self.raw: list[str] = []
+        self.dirty = False
+        self.line = 0
+
+    def __iter__(self) -> _LineTap:
+        return self
+
+    def __next__(self) -> str:
+        line = self.file.readline()
+        if not line:
+            raise StopIteration
+        self.line += 1
+        self.raw.append(line)
+        if not self.dirty and _SURROGATE.search(line):
+            self.dirty = True
+        return line
+
+    def start(self) -> int:
+        self.raw.clear()
+        self.dirty = False
+        return self.line + 1
+
+
+class _DelimitedReader(_Reader):
+    def __init__(self, path: Path, delimiter: str, encoding: str, bom: bool):
+        self.path = path
+        self.delimiter = delimiter
+        self.encoding = encoding
+        self.wants_bom = _wants_bom(encoding, bom)
+        self._fix = _fixer(encoding)
+        with self._open() as f:
+            tap = _LineTap(f)
+            header = None
+            for rec in csv.reader(tap, delimiter=delimiter):
+                if rec:
+                    header = [self._fix(h) for h in rec]
+                    break
+        if header is None:
+            raise ValueError(f"{path} is empty: no header row")
+        dupes = sorted({h for h in header if header.count(h) > 1})
+        if dupes:
+            raise ValueError(f"{path}: the header repeats column name(s) {', '.join(map(repr, dupes))}")
+        self.columns = header
+
+    def _open(self) -> Any:
+        return open(self.path, encoding=self.encoding, errors=_decode_errors(self.encoding), newline="")
+
+    def chunks(self, chunksize: int, only: Sequence[str] | None = None) -> Iterator[_Chunk]:
+        names = self.columns
+        ncols = len(names)
+        text_at = names.index(self.text_col) if self.text_col in names else None
+        fix = self._fix
+        delimiter = self.delimiter
+        with self._open() as f:
+            tap = _LineTap(f)
+            reader = csv.reader(tap, delimiter=delimiter)
+            for rec in reader:  # the header
+                if rec:
+                    break
+            rows: list[list[str]] = []
+            errors: list[str | None] = []
+            start = 0
+            while True:
+                first_line = tap.start()
+                try:
+                    rec = next(reader)
+                except StopIteration:
+                    break
+                except csv.Error as exc:
+                    rec = [""] * ncols
+                    rec[0 if text_at is None else text_at] = fix("".join(tap.raw))
+                    rows.append(rec)
+                    errors.append(f"unreadable line {first_line}: {exc}")
+                else:
+                    if not rec:
+                        continue  # a blank line is not a row
+                    error = None
+                    if tap.dirty:
+                        bad_text = text_at is not None and text_at < len(rec) and bool(_SURROGATE.search(rec[text_at]))
+                        rec = [fix(v) for v in rec]
+                        if bad_text:
+                            error = f"undecodable bytes in text (line {first_line})"
+                    if len(rec) != ncols:
+                        error = f"malformed line {first_line}: expected {ncols} fields, got {len(rec)}"
+                        rec = rec + [""] * (ncols - len(rec)) if len(rec) < ncols \
+                            else rec[:ncols - 1] + [delimiter.join(rec[ncols - 1:])]
+                    rows.append(rec)
+                    errors.append(error)
+                if len(rows) >= chunksize:
+                    yield self._chunk(start, rows, errors, only)
+                    start += len(rows)
+                    rows, errors = [], []
+            if rows:
+                yield self._chunk(start, rows, errors, only)
+
+    def _chunk(self, start: int, rows: list[list[str]], errors: list[str | None],
+               only: Sequence[str] | None) -> _Chunk:
+        names = self.columns
+        if only is not None:
+            at = [names.index(c) for c in only]
+            columns = {names[j]: [r[j] for r in rows] for j in at}
+        else:
+            columns = dict(zip(names, map(list, zip(*rows, strict=True)), strict=True)) if rows else {c: [] for c in names}
+        return _Chunk(start, columns, errors, len(rows))
+
+
+class _JsonlReader(_Reader):
+    def __init__(self, path: Path, encoding: str, bom: bool, text_col: str):
+        self.path = path
+        self.encoding = encoding
+        self.text_col = text_col
+        self.wants_bom = _wants_bom(encoding, bom)
+        self._fix = _fixer(encoding)
+        kinds: dict[str, set[str]] = {}
+        n = 0
+        for obj, _error, _line in self._objects():  # a first pass: the columns and their types
+            n += 1
+            if obj is not None:
+                for k, v in obj.items():
+                    kinds.setdefault(k, set()).add(_json_kind(v))
+        if n == 0:
+            raise ValueError(f"{path} is empty: no JSON lines")
+        self.total_rows = n
+        self.columns = list(kinds)
+        self.kinds = kinds
+
+    def _objects(self) -> Iterator[tuple[dict[str, Any] | None, str | None, str]]:
+        """Per non-blank line: the object (``None`` if not one), an error, the line."""
+        text_col = self.text_col
+        with open(self.path, encoding=self.encoding, errors=_decode_errors(self.encoding), newline="") as f:
+            for number, line in enumerate(f, 1):
+                if not line.strip():
+                    continue
+                error = None
+                try:
+                    obj = json.loads(line)
+                    if _SURROGATE.search(line):
+                        value = obj.get(text_col) if isinstance(obj, dict) else None
+                        if isinstance(value, str) and _SURROGATE.search(value):
+                            error = f"undecodable bytes in text (line {number})"
+                        line = self._fix(line)
+                        obj = json.loads(line)
+                except ValueError as exc:
+                    yield None, f"invalid JSON on line {number}: {exc}", self._fix(line.rstrip("\r\n"))
+                    continue
+                if not isinstance(obj, dict):
+                    yield None, f"line {number} is not a JSON object", line.rstrip("\r\n")
+                    continue
+                yield obj, error, line
+
+    def chunks(self, chunksize: int, only: Sequence[str] | None = None) -> Iterator[_Chunk]:
+        names = self.columns if only is None else only
+        text_col = self.text_col
+        records: list[dict[str, Any]] = []
+        errors: list[str | None] = []
+        start = 0
+        for obj, error, line in self._objects():
+            if obj is None:
+                obj = {text_col: line}  # not an object: the raw line, in the text column
+            records.append(obj)
+            errors.append(error)
+            if len(records) >= chunksize:
+                yield self._chunk(start, records, errors, names)
+                start += len(records)
+                records, errors = [], []
+        if records:
+            yield self._chunk(start, records, errors, names)
+
+    @staticmethod
+    def _chunk(start: int, records: list[dict[str, Any]], errors: list[str | None],
+               names: Sequence[str]) -> _Chunk:
+        columns = {name: [r.get(name) for r in records] for name in names}
+        return _Chunk(start, columns, errors, len(records), records)
+
+
+def _json_kind(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, int):
+        return "int" if -(2 ** 63) <= value < 2 ** 63 else "other"
+    if isinstance(value, float):
+        return "float"
+    if isinstance(value, str):
+        return "str"
+    return "other"
+
+
+class _ParquetReader(_Reader):
+    def __init__(self, path: Path):
+        import pyarrow.parquet as pq
+
+        self.path = path
+        self._file = pq.ParquetFile(path)
+        self.arrow_schema = self._file.schema_arrow
+        self.columns = list(self.arrow_schema.names)
+        self.total_rows = self._file.metadata.num_rows
+
+    def chunks(self, chunksize: int, only: Sequence[str] | None = None) -> Iterator[_Chunk]:
+        import pyarrow.parquet as pq
+
+        start = 0
+        with pq.ParquetFile(self.path) as f:
+            for batch in f.iter_batches(batch_size=chunksize, columns=None if only is None else list(only)):
+                yield _Chunk(start, {None: batch}, [None] * batch.num_rows, batch.num_rows)
+                start += batch.num_rows
+
+
+# -- writers ---------------------------------------------------------------------------------------------------------
+class _Writer:
+    """Writes to a temporary file beside the output; :meth:`commit` renames it, :meth:`abort` deletes it."""
+
+    def __init__(self, dst: Path, reader: _Reader, prefix: str):
+        self.dst = dst
+        self.reader = reader
+        self.names = list(reader.columns)
+        self.result_names = [prefix + c for c in RESULT_COLUMNS]
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{dst.name}.", suffix=".part", dir=dst.parent)
+        os.close(fd)
+        self.tmp = Path(tmp)
+        try:
+            self._open(prefix)
+        except BaseException:
+            self.tmp.unlink(missing_ok=True)
+            raise
+
+    def _open(self, prefix: str) -> None:
+        raise NotImplementedError
+
+    def write(self, unit: _Unit, results: list[tuple | None]) -> None:
+        raise NotImplementedError
+
+    def _close(self) -> None:
+        raise NotImplementedError
+
+    def commit(self) -> None:
+        self._close()
+        os.replace(self.tmp, self.dst)
+
+    def abort(self) -> None:
+        try:
+            self._close()
+        except Exception:  # noqa: BLE001 - already failing; the temp file goes anyway
+            pass
+        self.tmp.unlink(missing_ok=True)
+
+
+def _open_writer(fmt: str, dst: Path, reader: _Reader, *, prefix: str, bom: bool) -> _Writer:
+    if fmt == "parquet":
+        return _ParquetWriter(dst, reader, prefix)
+    if fmt == "jsonl":
+        return _JsonlWriter(dst, reader, prefix)
+    return _DelimitedWriter(dst, reader, prefix, "\t" if fmt == "tsv" else ",", bom)
+
+
+def _result_rows(unit: _Unit, results: list[tuple | None], decimals: int | None) -> list[list[Any]]:
+    """Per row: the result values (``None`` where empty), the error last."""
+    errors = unit.rows.errors
+    empty = [None] * (len(RESULT_COLUMNS) - 1)
+    out = []
+    for i, r in enumerate(results):
+        if r is None:
+            out.append([*empty, errors[i]])
+        else:
+            row = list(r)
+            if decimals is not None:
+                for k in (1, 4, 9, 10):
+                    row[k] = round(row[k], decimals)
+            row.append(errors[i])
+            out.append(row)
+    return out
+
+
+def _text_value(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, float) and value != value:
+        return ""
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, ensure_ascii=False)
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return str(value)
+
+
+class _DelimitedWriter(_Writer):
+    def __init__(self, dst: Path, reader: _Reader, prefix: str, delimiter: str, bom: bool):
+        self.delimiter = delimiter
+        self.bom = bom
+        super().__init__(dst, reader, prefix)
+
+    def _open(self, prefix: str) -> None:
+        bom, delimiter = self.bom, self.delimiter
+        self.file = open(self.tmp, "w", encoding="utf-8-sig" if bom else "utf-8", errors="backslashreplace",
+                         newline="")
+        self.csv = csv.writer(self.file, delimiter=delimiter, lineterminator="\n")
+        self.csv.writerow(self.names + self.result_names)
+
+    def write(self, unit: _Unit, results: list[tuple | None]) -> None:
+        chunk = unit.chunk
+        originals = [chunk.values(name) for name in self.names]
+        if not isinstance(self.reader, _DelimitedReader):
+            originals = [[_text_value(v) for v in col] for col in originals]
+        extra = _result_rows(unit, results, TEXT_DECIMALS)  # None, floats and bools: csv writes them as they are
+        self.csv.writerows([*orig, *res] for orig, res in zip(zip(*originals, strict=True), extra, strict=True))
+
+    def _close(self) -> None:
+        if hasattr(self, "file") and not self.file.closed:
+            self.file.flush()
+            os.fsync(self.file.fileno())
+            self.file.close()
+
+
+class _JsonlWriter(_Writer):
+    def _open(self, prefix: str) -> None:
+        self.file = open(self.tmp, "w", encoding="utf-8", errors="backslashreplace", newline="\n")
+
+    def write(self, unit: _Unit, results: list[tuple | None]) -> None:
+        chunk = unit.chunk
+        names = self.result_names
+        extra = _result_rows(unit, results, TEXT_DECIMALS)
+        if chunk.records is not None:
+            originals = chunk.records
+        else:
+            cols = [chunk.values(name) for name in self.names]
+            originals = [dict(zip(self.names, vals, strict=True)) for vals in zip(*cols, strict=True)] if cols else [{}] * unit.n
+        lines = []
+        for orig, res in zip(originals, extra, strict=True):
+            obj = {k: _json_value(v) for k, v in orig.items()}
+            obj.update(zip(names, res, strict=True))
+            lines.append(json.dumps(obj, ensure_ascii=False, default=str))
+        if lines:
+            self.file.write("\n".join(lines) + "\n")
+
+    def _close(self) -> None:
+        if hasattr(self, "file") and not self.file.closed:
+            self.file.flush()
+            os.fsync(self.file.fileno())
+            self.file.close()
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "backslashreplace")
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return value
+
+
+class _ParquetWriter(_Writer):
+    writer: Any = None
+
+    def _open(self, prefix: str) -> None:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        reader = self.reader
+        self.pa = pa
+        if reader.arrow_schema is not None:
+            originals = list(reader.arrow_schema)
+        else:
+            originals = [pa.field(n, _arrow_type(reader, n)) for n in self.names]
+        types = {"string": pa.string(), "float64": pa.float64(), "boolean": pa.bool_()}
+        results = [pa.field(n, types[t]) for n, t in zip(self.result_names, RESULT_COLUMNS.values(), strict=True)]
+        # pandas' note in the schema (dtypes, index) is kept: pandas reads the new columns too
+        metadata = None if reader.arrow_schema is None else reader.arrow_schema.metadata
+        self.schema = pa.schema(originals + results, metadata=metadata)
+        self.writer = pq.ParquetWriter(self.tmp, self.schema)
+
+    def write(self, unit: _Unit, results: list[tuple | None]) -> None:
+        pa = self.pa
+        chunk = unit.chunk
+        if None in chunk.columns:
+            arrays = list(chunk.columns[None].columns)
+        else:
+            arrays = [pa.array(_arrow_values(chunk.values(n), self.schema.field(n).type), type=self.schema.field(n).type)
+                      for n in self.names]
+        rows = _result_rows(unit, results, None)
+        for k, name in enumerate(self.result_names):
+            arrays.append(pa.array([r[k] for r in rows], type=self.schema.field(name).type))
+        self.writer.write_batch(pa.RecordBatch.from_arrays(arrays, schema=self.schema))
+
+    def _close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+            self.writer = None
+
+
+def _arrow_type(reader: _Reader, name: str) -> Any:
+    import pyarrow as pa
+
+    kinds = getattr(reader, "kinds", {}).get(name, {"str"}) - {"null"}
+    if kinds == {"int"}:
+        return pa.int64()
+    if kinds and kinds <= {"int", "float"}:
+        return pa.float64()
+    if kinds == {"bool"}:
+        return pa.bool_()
+    return pa.string()
+
+
+def _arrow_values(values: list[Any], arrow_type: Any) -> list[Any]:
+    import pyarrow as pa
+
+    if arrow_type == pa.string():
+        return [None if v is None else _valid_utf8(v if isinstance(v, str) else _text_value(v)) for v in values]
+    if arrow_type == pa.float64():
+        return [None if v is None else float(v) for v in values]
+    return values
+
+
+def _valid_utf8(text: str) -> str:
+    """Lone surrogates (a broken pair from a JSON ``\\ud83d`` escape) as visible escapes."""
+    if _ANY_SURROGATE.search(text):
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return text

@@ -1,0 +1,101 @@
+"""The cs-sentiment command: analyze TEXT, --context, analyze - (stdin), errors without tracebacks."""
+
+from __future__ import annotations
+
+import io
+import json
+import sys
+
+import pytest
+
+from cs_sentiment import __version__
+from cs_sentiment.cli import main
+
+FIELDS = {"emotion", "emotion_scores", "polarity", "valence", "intensity", "intensity_level", "intent",
+          "intent_scores", "secondary_intent", "need", "emotional_support", "escalation_risk", "confidence",
+          "needs_human", "strategy", "evidence", "script"}
+
+
+def _one_line_error(err: str) -> str:
+    lines = err.splitlines()
+    assert len(lines) == 1, err
+    assert "Traceback" not in err
+    assert lines[0].startswith("cs-sentiment")
+    return lines[0]
+
+
+def test_analyze_prints_the_json_of_to_dict(analyzer, capsys):
+    assert main(["analyze", "太失望了，白买了"]) == 0
+    out, err = capsys.readouterr()
+    data = json.loads(out)
+    assert set(data) == FIELDS
+    assert data == json.loads(json.dumps(analyzer.analyze("太失望了，白买了").to_dict()))
+    assert err == ""
+
+
+def test_analyze_with_context_json_uses_the_context(capsys):
+    context = json.dumps({"typing_seconds": 5.0, "history": ["在吗", "东西坏了"], "previous_complaints": 2})
+    assert main(["analyze", "东西坏了，到底什么时候给我处理", "--context", context]) == 0
+    data = json.loads(capsys.readouterr().out)
+    kinds = {cue["kind"] for cue in data["evidence"] if cue["start"] is None}
+    assert {"typing_speed", "escalation"} <= kinds
+
+
+def test_analyze_dash_reads_one_message_a_line_from_stdin(analyzer, monkeypatch, capsys):
+    messages = ["太失望了，白买了", "請問我的訂單什麼時候出貨？", "😡😡😡"]
+    monkeypatch.setattr(sys, "stdin", io.StringIO("\n".join(messages) + "\n"))
+    assert main(["analyze", "-"]) == 0
+    out, err = capsys.readouterr()
+    lines = out.splitlines()
+    assert len(lines) == 3
+    results = [json.loads(line) for line in lines]
+    assert [r["emotion"] for r in results] == [analyzer.analyze(m).emotion.value for m in messages]
+    assert results[1]["script"] == "traditional"
+    assert err == ""
+
+
+def test_analyze_dash_applies_the_context_to_every_line(monkeypatch, capsys):
+    monkeypatch.setattr(sys, "stdin", io.StringIO("东西坏了\r\n太慢了\n"))
+    assert main(["analyze", "-", "--context", '{"previous_complaints": 3}']) == 0
+    results = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert len(results) == 2
+    assert all(any(c["kind"] == "escalation" and c["start"] is None for c in r["evidence"]) for r in results)
+
+
+@pytest.mark.parametrize("context", ['{bad json', '{"typing_secs": 3}', '[1, 2]', '{"typing_seconds": -1}',
+                                     '{"history": "在吗"}'])
+def test_bad_context_is_exit_2_with_one_line_on_stderr(capsys, context):
+    assert main(["analyze", "太失望了", "--context", context]) == 2
+    out, err = capsys.readouterr()
+    assert out == ""
+    _one_line_error(err)
+
+
+def test_unknown_context_key_error_names_the_key(capsys):
+    assert main(["analyze", "太失望了", "--context", '{"typing_secs": 3}']) == 2
+    assert "typing_secs" in _one_line_error(capsys.readouterr().err)
+
+
+@pytest.mark.parametrize("argv", [["frobnicate"], [], ["analyze"], ["analyze", "x", "--no-such-option"]])
+def test_bad_usage_is_exit_2_with_one_line_on_stderr(capsys, argv):
+    assert main(argv) == 2
+    _one_line_error(capsys.readouterr().err)
+
+
+def test_version_is_printed(capsys):
+    assert main(["--version"]) == 0
+    assert __version__ in capsys.readouterr().out
+
+
+def test_module_entry_point_in_a_real_subprocess(tmp_path):
+    import os
+    import subprocess
+
+    done = subprocess.run([sys.executable, "-m", "cs_sentiment", "analyze", "你好"], cwd=tmp_path,
+                          capture_output=True, text=True, encoding="utf-8", timeout=120,
+                          env={**os.environ, "PYTHONIOENCODING": "utf-8"})
+    assert done.returncode == 0, done.stderr
+    data = json.loads(done.stdout)
+    assert set(data) == FIELDS
+    assert data["script"] == "simplified"
+    assert done.stderr == ""

@@ -1,0 +1,80 @@
+"""Word segmentation: a private, silent jieba.Tokenizer with our customer-service words."""
+
+from __future__ import annotations
+
+import pickle
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from cs_sentiment.lexicon import load_domain_words
+from cs_sentiment.normalize import normalize
+from cs_sentiment.tokenize import get_tokenizer, tokenize
+
+
+def test_tokenize_segments_a_customer_service_message():
+    words = tokenize(normalize("我要退款，运费险怎么算").text)
+    assert "".join(words) == "我要退款,运费险怎么算"
+    assert "退款" in words and "运费险" in words
+
+
+def test_empty_text_has_no_words():
+    assert tokenize("") == []
+
+
+@pytest.mark.parametrize(("word", "freq"), load_domain_words()[::25])
+def test_our_domain_words_are_kept_whole(word, freq):
+    text = normalize(word).text
+    assert tokenize(text) == [text]
+
+
+def test_tokenizer_is_private_and_built_once():
+    import jieba
+
+    assert get_tokenizer() is get_tokenizer()
+    assert get_tokenizer() is not jieba.dt
+
+
+def test_tokenize_is_picklable_for_scikit_learn():
+    assert pickle.loads(pickle.dumps(tokenize)) is tokenize
+
+
+def test_threads_segment_like_one_thread():
+    texts = [normalize(t).text for t in ("我要退款", "快递到哪了", "運費險怎麼算", "登录不上验证码收不到") * 10]
+    expected = [tokenize(t) for t in texts]
+    with ThreadPoolExecutor(8) as pool:
+        assert list(pool.map(tokenize, texts)) == expected
+
+
+SILENT_BUILD = r"""
+import sys, threading
+import jieba
+from cs_sentiment.tokenize import get_tokenizer, tokenize
+
+barrier = threading.Barrier(8)
+seen = []
+def build():
+    barrier.wait()
+    seen.append(id(get_tokenizer()))
+threads = [threading.Thread(target=build) for _ in range(8)]
+for t in threads: t.start()
+for t in threads: t.join()
+words = tokenize("我要退款运费险怎么算")
+print(len(set(seen)), jieba.dt.initialized, len(jieba.dt.FREQ), "运费险" in words)
+"""
+
+
+def test_building_the_tokenizer_is_silent_writes_no_cache_and_leaves_jieba_global_untouched(tmp_path, python_runner):
+    # given a fresh interpreter whose temporary folder (where jieba caches) and cwd are empty
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    work = tmp_path / "cwd"
+    work.mkdir()
+    # when 8 threads race to build the tokenizer and one message is segmented
+    done = python_runner(SILENT_BUILD, cwd=work, env={"TMPDIR": str(tmp), "TEMP": str(tmp), "TMP": str(tmp)})
+    # then one tokenizer was built, jieba's global one was never initialised, nothing was printed or cached
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["1", "False", "0", "True"]
+    assert done.stderr == ""
+    assert list(tmp.rglob("*")) == []
+    assert list(work.rglob("*")) == []
