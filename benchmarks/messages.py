@@ -3,7 +3,7 @@
 About 200 messages of the lengths a helpdesk sees (5 to 60 characters):
 pre-sale questions, order and delivery chasing, refunds, defects, payment,
 account trouble, complaints, thanks; calm, anxious, impatient and angry; with
-punctuation runs, emoji, platform codes and order placeholders. About a third
+punctuation runs, emoji, platform codes and order numbers. About a third
 are traditional Chinese with Taiwan or Hong Kong wording. None comes from the
 external benchmark sets.
 """
@@ -31,7 +31,7 @@ SIMPLIFIED: tuple[str, ...] = (
     "质量真不错，比实体店便宜多了，好评",
     "等了半个小时都没人回复，到底有没有人在？？？",
     "呵呵，这就是你们说的正品？",
-    "订单号[订单x]，帮我查下物流到哪了",
+    "单号尾号4417的那单，帮我查下物流到哪了",
     "收到的杯子盖子是裂的，怎么处理",
     "付款的时候扣了两次钱，赶紧给我退一笔",
     "这个价格还能再便宜点吗，买两件有折扣吗",
@@ -55,7 +55,7 @@ SIMPLIFIED: tuple[str, ...] = (
     "你们是不是把我的单子忘了",
     "物流三天没更新了，是不是丢件了，好担心",
     "客服态度很好，耐心帮我解决了问题👍",
-    "东西还行吧，就是快递慢了点",
+    "东西还行吧，物流稍微拖了一两天",
     "能不能先发货，我过两天再补差价",
     "怎么申请售后？页面找不到入口",
     "你们这个破APP又闪退了[抓狂]",
@@ -80,7 +80,7 @@ SIMPLIFIED: tuple[str, ...] = (
     "密码忘了，绑定的手机号也换了，怎么办",
     "打开包装一股怪味，能正常用吗",
     "宝贝收到了，孩子很喜欢，谢谢",
-    "质量太差了，做工粗糙，不建议购买",
+    "做工粗糙，线头一堆，不建议购买",
     "请帮我取消订单，拍错了",
     "取消了订单为什么还在扣款",
     "咨询一下，这款冰箱耗电量大吗",
@@ -151,7 +151,7 @@ SIMPLIFIED: tuple[str, ...] = (
     "我不要优惠券，我要退钱",
     "我上周买的电饭煲今天煮饭的时候突然跳闸了，家里其他电器都正常，这个能退还是只能修？",
     "第一次在你们家买东西，本来挺期待的，结果等了五天才发货，打开还少了说明书，有点失望",
-    "麻烦帮我看一下，订单[订单x]显示已经退款成功，但是银行卡里一直没有收到这笔钱，已经过了七个工作日",
+    "麻烦帮我核实一下，订单页面显示已经退款成功，但是银行卡里一直没有收到这笔钱，已经过了七个工作日",
 )
 
 TRADITIONAL: tuple[str, ...] = (

@@ -11,7 +11,9 @@ True
 
 from __future__ import annotations
 
+import functools
 import math
+import re
 import threading
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
@@ -22,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from .context import Context
-from .cues import VALENCE_WEIGHT, bounded, scan_context, scan_text
+from .cues import VALENCE_WEIGHT, _history_digest, bounded, scan_context, scan_text
 from .exceptions import InvalidInputError
 from .features import FeatureAnalyzer
 from .labels import (
@@ -49,6 +51,8 @@ __all__ = ["Analyzer", "analyze", "analyze_many"]
 DEFAULT_CONFIDENCE_THRESHOLD = 0.35
 #: Top-two intent probabilities closer than this also count as unsure.
 DEFAULT_INTENT_MARGIN = 0.08
+#: Earlier conversation messages remembered per analyzer (bigrams + valence each).
+HISTORY_CACHE_SIZE = 4096
 #: A second intent is reported when its probability is at least this and at
 #: least half the top one (ours, checked on the training folds).
 SECONDARY_MIN_PROB = 0.2
@@ -70,6 +74,11 @@ ESCALATION_BIAS = -3.0
 ESCALATION_WEIGHTS = {"phrases": 2.5, "anger": 1.8, "complaint": 1.4, "context": 2.0, "negative": 0.6}
 
 _EMOTION_IDS = tuple(e.value for e in Emotion)
+#: Words that join two requests in one message, and where clauses split (ours).
+_MULTI_REQUEST = re.compile(r"而且|另外|顺便|还有|同时|以及|再来|然后|并且|此外|另一个|还想|外加|\?.+\?")
+_CLAUSE_SPLIT = re.compile(r"[,.!?;，。！？；\n]+|而且|另外|顺便|还有|同时|以及|再来|然后|并且|此外|外加")
+#: A clause's own intent must be at least this probable to be reported as secondary (ours).
+CLAUSE_INTENT_MIN_PROB = 0.6
 _NO_SECONDARY = frozenset({Intent.OTHER.value, Intent.PRAISE.value})
 _NEGATIVE_IDS = frozenset(e.value for e in NEGATIVE_EMOTIONS)
 _INTENT_IDS = tuple(i.value for i in Intent)
@@ -122,6 +131,10 @@ class Analyzer:
         self.confidence_threshold = float(confidence_threshold)
         self.intent_margin = float(intent_margin)
         self._features = FeatureAnalyzer(tuple(self.model.ngram_range), self.model.use_words)
+        # Earlier messages of a conversation come back with every later one:
+        # read each once (thread-safe LRU, bounded).
+        self._history_digest = functools.lru_cache(maxsize=HISTORY_CACHE_SIZE)(
+            functools.partial(_history_digest, lexicon=self.lexicon))
         self._emotion_cols = [self.model.emotion.classes.index(e) if e in self.model.emotion.classes else -1
                               for e in _EMOTION_IDS]
         # When both heads share one vectorizer (the shipped model does), one
@@ -134,7 +147,7 @@ class Analyzer:
             # fancy-index and one sum give every logit and the L2 norm.
             idf = self.model.emotion.vectorizer.idf
             self._joint = np.hstack([idf[:, None] * self.model.emotion.coef, idf[:, None] * self.model.intent.coef,
-                                     (idf * idf)[:, None]])
+                                     (idf * idf)[:, None]]).astype(np.float32)  # half the memory each call touches
             self._joint_intercept = np.concatenate([self.model.emotion.intercept, self.model.intent.intercept])
         self._emotion_members = [Emotion(c) for c in self.model.emotion.classes]
         self._polarities = [polarity_of(c) for c in self.model.emotion.classes]
@@ -173,12 +186,31 @@ class Analyzer:
                     tf = np.log(tf) + 1.0
                 summed = tf @ rows
                 squared_norm = (tf * tf) @ rows[:, -1]
-            z += summed[:-1] / math.sqrt(squared_norm)
+            z += summed[:-1] / math.sqrt(float(squared_norm))
         if emotion.cue_coef is not None:
             z[:n] += np.asarray(cue_features) @ emotion.cue_coef
         logits = z.tolist()
         return (_softmax_list(logits[:n], emotion.temperature),
                 _softmax_list(logits[n:], intent.temperature))
+
+    def _clause_intent(self, text: str, main: int) -> int:
+        """A second intent read clause by clause (我要退款，而且我要投诉…); -1 when none is clear.
+
+        The message-level softmax lets one intent take nearly all the mass, so
+        a message with a joining word (而且, 另外, 顺便 …) or several questions is
+        split into clauses and each clause's intent is read on its own.
+        """
+        head = self.model.intent
+        best, best_p = -1, CLAUSE_INTENT_MIN_PROB
+        for clause in _CLAUSE_SPLIT.split(text):
+            if len(clause) < 3:
+                continue
+            index, values = head.vectorizer.transform_one(self._features(clause))
+            p = head.proba(index, values)
+            k = int(p.argmax())
+            if k != main and p[k] >= best_p and self._intent_labels[k] not in _NO_SECONDARY:
+                best, best_p = k, float(p[k])
+        return best
 
     @classmethod
     def default(cls) -> Analyzer:
@@ -224,7 +256,7 @@ class Analyzer:
             return self._blank(norm.script, ctx)
         text_cues = scan_text(norm, self.lexicon)
         emotion_p, intent_p = self._predict(self._features(norm.text), text_cues.features)
-        context_cues = scan_context(ctx, norm, text_cues, self.lexicon)
+        context_cues = scan_context(ctx, norm, text_cues, self.lexicon, self._history_digest)
 
         e_top = max(range(len(emotion_p)), key=emotion_p.__getitem__)
         emotion = self._emotion_members[e_top]
@@ -270,6 +302,10 @@ class Analyzer:
             # Two requests that together take most of the probability are a
             # clear double request, not an unsure reading.
             unsure = unsure and (p_intent + p_second) < 0.6
+        elif intent not in _NO_SECONDARY and _MULTI_REQUEST.search(norm.text):
+            k = self._clause_intent(norm.text, i_top)
+            if k >= 0:
+                i_second, secondary = k, self._intent_labels[k]
         support = negative and intensity >= 0.34
         strategy = self.strategies.choose(
             emotion=emotion_id, intensity=intensity, intent=self._acts_as[i_top],

@@ -695,31 +695,25 @@ def _decode_errors(encoding: str) -> str:
 class _LineTap:
     """Feeds lines to :mod:`csv` and keeps those of the current record, and whether any had bad bytes."""
 
-    __slots__ = ("dirty", "file", "line", "raw")
+    __slots__ = ("dirty", "lines", "raw")
 
     def __init__(self, file: Any):
-        self.file = file
         self.raw: list[str] = []
         self.dirty = False
-        self.line = 0
+        self.lines = self._lines(file)
 
-    def __iter__(self) -> _LineTap:
-        return self
+    def _lines(self, file: Any) -> Iterator[str]:
+        raw = self.raw
+        search = _SURROGATE.search
+        for line in file:
+            raw.append(line)
+            if search(line):
+                self.dirty = True
+            yield line
 
-    def __next__(self) -> str:
-        line = self.file.readline()
-        if not line:
-            raise StopIteration
-        self.line += 1
-        self.raw.append(line)
-        if not self.dirty and _SURROGATE.search(line):
-            self.dirty = True
-        return line
-
-    def start(self) -> int:
+    def start(self) -> None:
         self.raw.clear()
         self.dirty = False
-        return self.line + 1
 
 
 class _DelimitedReader(_Reader):
@@ -730,9 +724,8 @@ class _DelimitedReader(_Reader):
         self.wants_bom = _wants_bom(encoding, bom)
         self._fix = _fixer(encoding)
         with self._open() as f:
-            tap = _LineTap(f)
             header = None
-            for rec in csv.reader(tap, delimiter=delimiter):
+            for rec in csv.reader(f, delimiter=delimiter):
                 if rec:
                     header = [self._fix(h) for h in rec]
                     break
@@ -754,7 +747,7 @@ class _DelimitedReader(_Reader):
         delimiter = self.delimiter
         with self._open() as f:
             tap = _LineTap(f)
-            reader = csv.reader(tap, delimiter=delimiter)
+            reader = csv.reader(tap.lines, delimiter=delimiter)
             for rec in reader:  # the header
                 if rec:
                     break
@@ -762,7 +755,8 @@ class _DelimitedReader(_Reader):
             errors: list[str | None] = []
             start = 0
             while True:
-                first_line = tap.start()
+                tap.start()
+                first_line = reader.line_num + 1
                 try:
                     rec = next(reader)
                 except StopIteration:

@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import math
 import re
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 
 from .context import Context
@@ -162,25 +162,41 @@ def bounded(score: float, alpha: float = VALENCE_ALPHA) -> float:
 
 
 # --- the text rules -----------------------------------------------------------
-def _select_longest(hits: list[tuple[int, int, Entry]]) -> list[tuple[int, int, Entry]]:
-    """Longest-first, non-overlapping selection, returned in text order."""
+def _select_longest(hits: list[tuple[int, int, Entry]], taken: bytearray | None = None,
+                    size: int = 0) -> list[tuple[int, int, Entry]]:
+    """Longest-first, non-overlapping selection, returned in text order.
+
+    ``taken`` marks characters already claimed (by keywords, for modifiers); it
+    is updated in place. Linear in the number of hits times their length.
+    """
+    if not hits:
+        return []
+    if taken is None:
+        if len(hits) == 1:
+            return hits
+        taken = bytearray(max(size, max(end for _, end, _ in hits)))
     chosen: list[tuple[int, int, Entry]] = []
-    taken: list[tuple[int, int]] = []
     for start, end, entry in sorted(hits, key=lambda h: (h[0] - h[1], h[0])):
-        if all(end <= a or start >= b for a, b in taken):
+        if not any(taken[start:end]):
+            taken[start:end] = b"\x01" * (end - start)
             chosen.append((start, end, entry))
-            taken.append((start, end))
     chosen.sort(key=lambda h: h[0])
     return chosen
 
 
-def _overlaps(start: int, end: int, spans: list[tuple[int, int, Entry]]) -> bool:
-    return any(not (end <= a or start >= b) for a, b, _ in spans)
-
-
-def _modifiers_before(start: int, clause_start: int, modifiers: list[tuple[int, int, Entry]]) -> list:
+def _modifiers_before(start: int, clause_start: int, modifiers: list[tuple[int, int, Entry]],
+                      ends: list[int]) -> list[tuple[int, int, Entry]]:
+    """Modifiers ending in the window before ``start`` and inside its clause (``ends`` is sorted)."""
     low = max(clause_start, start - MODIFIER_WINDOW)
-    return [m for m in modifiers if low <= m[0] and m[1] <= start]
+    first = bisect_left(ends, low + 1)
+    out = []
+    for k in range(first, len(modifiers)):
+        m = modifiers[k]
+        if m[1] > start:
+            break
+        if m[0] >= low:
+            out.append(m)
+    return out
 
 
 def scan_text(norm: NormalizedText, lexicon: Lexicon) -> TextCues:
@@ -190,7 +206,7 @@ def scan_text(norm: NormalizedText, lexicon: Lexicon) -> TextCues:
     modifiers: list[tuple[int, int, Entry]] = []
     sarcasm: list[tuple[int, int, Entry]] = []
     escalation: list[tuple[int, int, Entry]] = []
-    contrast: list[int] = []
+    contrast: list[tuple[int, int, Entry]] = []
     symbols: list[tuple[int, int, Entry]] = []
     question = "?" in text
     for start, end, group in lexicon.scan(text):
@@ -205,30 +221,42 @@ def scan_text(norm: NormalizedText, lexicon: Lexicon) -> TextCues:
             elif category == "escalation":
                 escalation.append((start, end, entry))
             elif category == "contrast":
-                contrast.append(start)
+                contrast.append((start, end, entry))
             elif category == "question":
                 question = True
             else:  # emoji_platform, emoji_emoticon
                 symbols.append((start, end, entry))
 
-    keywords = _select_longest(keywords)
-    modifiers = [m for m in _select_longest(modifiers) if not _overlaps(m[0], m[1], keywords)]
-    symbols = _select_longest(symbols)
-    breaks = sorted({m.start() for m in _CLAUSE_BREAK.finditer(text)} | set(contrast))
-    last_contrast = max(contrast) if contrast else -1
+    size = len(text)
+    taken = bytearray(size)
+    keywords = _select_longest(keywords, taken)
+    # Contrast words claim their characters too, so the 不 of 不过 negates nothing.
+    contrast_spans = _select_longest(contrast, taken)
+    modifiers = _select_longest(modifiers, taken) if keywords else []
+    modifier_ends = [m[1] for m in modifiers]
+    keyword_starts = [k[0] for k in keywords]
+    symbols = _select_longest(symbols, size=size)
+    contrast_starts = [c[0] for c in contrast_spans]
+    last_contrast = contrast_starts[-1] if contrast_starts else -1
+    breaks: list[int] = []
+    if modifiers:  # clauses only matter to scope modifiers
+        breaks = sorted({m.start() for m in _CLAUSE_BREAK.finditer(text)} | set(contrast_starts))
 
     strength = dict.fromkeys(_EMOTIONS, 0.0)
     found: list[Cue] = []
     negated = degree_used = softened = 0
     softening = 1.0
     for start, end, entry in keywords:
-        clause_start = breaks[bisect_right(breaks, start - 1) - 1] if breaks and breaks[0] < start else 0
-        mods = _modifiers_before(start, clause_start, modifiers)
+        if modifiers and modifier_ends[0] <= start:
+            clause_start = breaks[bisect_right(breaks, start - 1) - 1] if breaks and breaks[0] < start else 0
+            mods = _modifiers_before(start, clause_start, modifiers, modifier_ends)
+        else:
+            mods = ()
         weight = entry.value
         emotion: str | None = entry.label
         n_negators = 0
         for m_start, m_end, m in mods:
-            if m.category == "negation" and not _governed_elsewhere(m_end, start, keywords):
+            if m.category == "negation" and not _governed_elsewhere(m_end, start, keyword_starts):
                 n_negators += 1
                 found.append(_cue(norm, CueKind.NEGATION, m_start, m_end, -NEGATION_SCALAR, "negation"))
             elif m.category == "degree":
@@ -262,7 +290,7 @@ def scan_text(norm: NormalizedText, lexicon: Lexicon) -> TextCues:
     if sarcasm:
         negative_context = any(strength[e] > 0 for e in _EMOTIONS if e != "satisfied") or bool(escalation)
         praise = strength["satisfied"]
-        for start, end, entry in _select_longest(sarcasm):
+        for start, end, entry in _select_longest(sarcasm, size=size):
             sarcasm_score = max(sarcasm_score, entry.value)
             found.append(_cue(norm, CueKind.SARCASM, start, end, entry.value, "angry"))
         if praise > 0 or negative_context:
@@ -272,7 +300,7 @@ def scan_text(norm: NormalizedText, lexicon: Lexicon) -> TextCues:
             strength["angry"] += sarcasm_score * SARCASM_ALONE
 
     escalation_score = 0.0
-    for start, end, entry in _select_longest(escalation):
+    for start, end, entry in _select_longest(escalation, size=size):
         escalation_score += entry.value
         found.append(_cue(norm, CueKind.ESCALATION, start, end, entry.value, "escalation"))
 
@@ -336,7 +364,7 @@ def scan_text(norm: NormalizedText, lexicon: Lexicon) -> TextCues:
         repetitions / MAX_REPETITIONS,
         min(escalation_score, 2.0) / 2,
         float(emoji_only),
-        float(bool(contrast)),
+        float(bool(contrast_spans)),
         float(softening < 1.0),
         float(degree_used > 0),
         min(math.log1p(len(text)) / 6, 1.0),
@@ -354,9 +382,10 @@ def scan_text(norm: NormalizedText, lexicon: Lexicon) -> TextCues:
     )
 
 
-def _governed_elsewhere(neg_end: int, keyword_start: int, keywords: list) -> bool:
+def _governed_elsewhere(neg_end: int, keyword_start: int, keyword_starts: list[int]) -> bool:
     """A negator governs only the first keyword after it (并不…, later emotion intact)."""
-    return any(neg_end <= a < keyword_start for a, _, _ in keywords)
+    k = bisect_left(keyword_starts, neg_end)
+    return k < len(keyword_starts) and keyword_starts[k] < keyword_start
 
 
 def _scan_emoji(norm: NormalizedText, text: str, lexicon: Lexicon, strength: dict, found: list) -> int:
@@ -403,8 +432,22 @@ def _similar(a: set[str], b: set[str]) -> bool:
     return union > 0 and len(a & b) / union >= NEAR_DUPLICATE_JACCARD
 
 
-def scan_context(context: Context, norm: NormalizedText, text_cues: TextCues, lexicon: Lexicon) -> ContextCues:
-    """Apply the context rules: typing speed, pause, history, complaint record."""
+def _history_digest(message: str, lexicon: Lexicon) -> tuple[set[str] | None, float]:
+    """What the history rules need of an earlier message: its bigrams and its lexicon valence."""
+    norm = normalize(message)
+    if not norm.text:
+        return None, 0.0
+    return _bigrams(norm.text), scan_text(norm, lexicon).valence
+
+
+def scan_context(context: Context, norm: NormalizedText, text_cues: TextCues, lexicon: Lexicon,
+                 history_digest=None) -> ContextCues:
+    """Apply the context rules: typing speed, pause, history, complaint record.
+
+    ``history_digest`` may be a cached ``message -> (bigrams, valence)``
+    function (the :class:`~cs_sentiment.Analyzer` passes one), so a
+    conversation's earlier messages are read once, not once per later message.
+    """
     cues: list[Cue] = []
     intensity = 0.0
     escalation = 0.0
@@ -433,15 +476,16 @@ def scan_context(context: Context, norm: NormalizedText, text_cues: TextCues, le
     if context.history:
         history = context.history[-MAX_HISTORY:]
         current = _bigrams(norm.text)
-        earlier = [normalize(h) for h in history]
-        repeats = sum(1 for h in earlier if h.text and _similar(current, _bigrams(h.text)))
+        digest = history_digest or (lambda h: _history_digest(h, lexicon))
+        earlier = [digest(h) for h in history]
+        repeats = sum(1 for grams, _ in earlier if grams and _similar(current, grams))
         if repeats:
             weight = round(min(repeats, 3) * HISTORY_REPEAT_BOOST, 3)
             intensity += weight
             escalation += weight
             cues.append(Cue(CueKind.HISTORY.value, f"same message sent {repeats + 1} times", None, None,
                             weight, "repeated"))
-        valences = [scan_text(h, lexicon).valence for h in earlier[-5:]]
+        valences = [valence for _, valence in earlier[-5:]]
         negative_history = sum(1 for v in valences if v < -0.2)
         if negative_history >= 2:
             weight = round(min(negative_history, 3) * 0.1, 3)

@@ -134,7 +134,8 @@ class _TextClassifier(ClassifierMixin, BaseEstimator):
 
     def predict(self, X: Iterable[str]) -> np.ndarray:
         """Most probable label of each message."""
-        return self.classes_[np.argmax(self.decision_function(X), axis=1)]
+        scores = self.decision_function(X)  # checks that the model is fitted
+        return self.classes_[np.argmax(scores, axis=1)]
 
     def top_features(self, n: int = 20) -> dict[str, list[tuple[str, float]]]:
         """The ``n`` features with the largest weight for each class (what the model learned)."""
@@ -220,7 +221,7 @@ class IntentClassifier(_TextClassifier):
     """
 
     def __init__(self, *, C: float = 10.0, class_weight: str | None = "balanced", max_iter: int = 3000,
-                 ngram_range: tuple[int, int] = (1, 3), use_words: bool = True, sublinear_tf: bool = False,
+                 ngram_range: tuple[int, int] = (1, 2), use_words: bool = True, sublinear_tf: bool = False,
                  binary: bool = True, min_df: int = 2, cv: int | None = 5, random_state: int = 0):
         self.C = C
         self.class_weight = class_weight
@@ -250,7 +251,7 @@ class EmotionClassifier(_TextClassifier):
     _uses_cues = True
 
     def __init__(self, *, C: float = 10.0, class_weight: str | None = "balanced", max_iter: int = 3000,
-                 ngram_range: tuple[int, int] = (1, 3), use_words: bool = True, sublinear_tf: bool = False,
+                 ngram_range: tuple[int, int] = (1, 2), use_words: bool = True, sublinear_tf: bool = False,
                  binary: bool = True, min_df: int = 2, cv: int | None = 5, random_state: int = 0, cue_weight: float = 1.0,
                  lexicon_dir: str | None = None):
         self.C = C

@@ -112,7 +112,7 @@ def detect_script(text: str) -> Script:
     n_traditional = _count_changed(text, simplified)
     if n_traditional == 0:
         return Script.SIMPLIFIED
-    n_simplified = _count_changed(text, to_traditional(text))
+    n_simplified = _count_changed(text, _converter("s2t").convert(text))
     return Script.TRADITIONAL if n_traditional > n_simplified else Script.SIMPLIFIED
 
 
@@ -145,7 +145,7 @@ def normalize(message: str) -> NormalizedText:
 
 def _script_of(lowered: str, simplified: str) -> Script:
     n_traditional = _count_changed(lowered, simplified)
-    n_simplified = _count_changed(lowered, to_traditional(lowered))
+    n_simplified = _count_changed(lowered, _converter("s2t").convert(lowered))
     return Script.TRADITIONAL if n_traditional > n_simplified else Script.SIMPLIFIED
 
 
