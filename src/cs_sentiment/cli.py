@@ -150,7 +150,7 @@ def _score(args: argparse.Namespace) -> int:
 
 
 def _train(args: argparse.Namespace) -> int:
-    from .training import plot_confusion, train, write_report
+    from .training import plot_calibration, plot_confusion, train, write_report
 
     out = Path(args.out)
     from .persistence import MANIFEST
@@ -167,6 +167,7 @@ def _train(args: argparse.Namespace) -> int:
         write_report(report, out / "report.json")
         try:
             plot_confusion(report, out / "confusion.png")
+            plot_calibration(report, out / "calibration.png")
         except ImportError:
             log.info("matplotlib not installed: no confusion.png")
     metrics = analyzer.model.manifest.get("metrics")

@@ -164,7 +164,8 @@ class _TextClassifier(ClassifierMixin, BaseEstimator):
             classes=tuple(str(c) for c in self.classes_),
             vectorizer=Vectorizer(vocabulary, np.asarray(self.vectorizer_.idf_, dtype=np.float64),
                                   bool(self.sublinear_tf), bool(self.binary)),
-            coef=np.ascontiguousarray(coef[:, :n_text].T),
+            # float32 precision, as saved: the fitted model and its saved copy predict identically.
+            coef=np.ascontiguousarray(coef[:, :n_text].T.astype(np.float32).astype(np.float64)),
             intercept=intercept,
             cue_coef=None if cue_coef is None else np.ascontiguousarray(cue_coef),
             temperature=float(self.temperature_),

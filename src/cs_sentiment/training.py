@@ -333,6 +333,40 @@ def plot_confusion(report: dict[str, Any], path: str | Path) -> Path:
     return path
 
 
+def plot_calibration(report: dict[str, Any], path: str | Path) -> Path:
+    """Save the reliability diagrams and confidence histograms of an :func:`evaluate` report as a PNG."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    tasks = [t for t in ("emotion", "intent") if t in report]
+    fig, axes = plt.subplots(2, len(tasks), figsize=(6 * len(tasks), 8), squeeze=False)
+    for col, task in enumerate(tasks):
+        bins = report[task]["reliability"]
+        mids = [(b["low"] + b["high"]) / 2 for b in bins]
+        acc = [b["accuracy"] if b["accuracy"] is not None else float("nan") for b in bins]
+        ax = axes[0][col]
+        ax.plot([0, 1], [0, 1], "--", color="grey", linewidth=1)
+        ax.bar(mids, acc, width=0.09, alpha=0.8)
+        ax.set_title(f"{task}: reliability (ECE {report[task]['ece']:.3f})")
+        ax.set_xlabel("confidence")
+        ax.set_ylabel("accuracy")
+        ax.set_xlim(0, 1)
+        ax.set_ylim(0, 1)
+        ax = axes[1][col]
+        ax.bar(mids, [b["count"] for b in bins], width=0.09, color="tab:orange")
+        ax.set_title(f"{task}: confidence histogram")
+        ax.set_xlabel("confidence")
+        ax.set_ylabel("messages")
+        ax.set_xlim(0, 1)
+    fig.tight_layout()
+    path = Path(path)
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return path
+
+
 def write_report(report: dict[str, Any], path: str | Path) -> Path:
     """Write an :func:`evaluate` report as pretty JSON."""
     path = Path(path)
