@@ -32,7 +32,6 @@ from .labels import (
     Emotion,
     IntensityLevel,
     Intent,
-    Need,
     Polarity,
     Script,
     intensity_level,
@@ -41,7 +40,7 @@ from .labels import (
 from .lexicon import Lexicon
 from .normalize import normalize
 from .persistence import CompiledModel, load_model, save_model
-from .results import Analysis, Cue
+from .results import Analysis
 from .strategy import StrategyTable
 
 __all__ = ["Analyzer", "analyze", "analyze_many"]
@@ -81,7 +80,6 @@ _CLAUSE_SPLIT = re.compile(r"[,.!?;，。！？；\n]+|而且|另外|顺便|还�
 CLAUSE_INTENT_MIN_PROB = 0.6
 _NO_SECONDARY = frozenset({Intent.OTHER.value, Intent.PRAISE.value})
 _NEGATIVE_IDS = frozenset(e.value for e in NEGATIVE_EMOTIONS)
-_INTENT_IDS = tuple(i.value for i in Intent)
 
 
 class Analyzer:
@@ -391,5 +389,3 @@ def analyze_many(messages: Sequence[str],
     """Analyse several messages with the default :class:`Analyzer`."""
     return Analyzer.default().analyze_many(messages, contexts)
 
-
-_ = (Cue, Need, _INTENT_IDS)

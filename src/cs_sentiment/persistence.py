@@ -34,7 +34,7 @@ import numpy as np
 
 from .classifier import LinearHead, Vectorizer
 from .exceptions import IncompatibleModelError, ModelLoadError, UntrustedModelError
-from .labels import NEED_BY_INTENT, Emotion, Intent, Need
+from .labels import NEED_BY_INTENT, Emotion, Need
 
 __all__ = ["FORMAT_VERSION", "CompiledModel", "load_model", "save_model"]
 
@@ -276,5 +276,3 @@ def _load_joblib(path: Path, trust: bool) -> CompiledModel:
     return CompiledModel(emotion, intent, tuple(params.get("ngram_range", (1, 3))), bool(params.get("use_words", True)),
                          dict(obj.get("intent_map", {})), {"source": str(path)})
 
-
-_ = Intent  # the taxonomy's intents are the keys of NEED_BY_INTENT

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from .labels import CueKind, Emotion, IntensityLevel, Need, Polarity, Priority, Script, Step, StrategyId
+from .labels import Emotion, IntensityLevel, Need, Polarity, Priority, Script, Step, StrategyId
 
 __all__ = ["Analysis", "Cue", "Strategy"]
 
@@ -169,6 +169,3 @@ class Analysis:
             "script": str(self.script),
         }
 
-
-# Re-exported for type checkers reading this module alone.
-_ = (CueKind, StrategyId)
