@@ -14,6 +14,7 @@ The shipped model is rebuilt from ``data/samples/corpus.csv`` with::
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from collections.abc import Mapping
@@ -162,7 +163,12 @@ def train(data: pd.DataFrame | str | Path, *, text_col: str = "text", emotion_co
                    "n_test": 0 if test_frame is None else len(test_frame)},
         "params": {"emotion": emotion_est.to_head().meta["params"], "intent": intent_est.to_head().meta["params"]},
     }
-    model = CompiledModel(emotion_est.to_head(), intent_est.to_head(), tuple(intent_est.ngram_range),
+    emotion_head, intent_head = emotion_est.to_head(), intent_est.to_head()
+    if (emotion_head.vectorizer.vocabulary == intent_head.vectorizer.vocabulary
+            and np.array_equal(emotion_head.vectorizer.idf, intent_head.vectorizer.idf)):
+        # One shared vectorizer, exactly as a saved and reloaded model has it.
+        intent_head = dataclasses.replace(intent_head, vectorizer=emotion_head.vectorizer)
+    model = CompiledModel(emotion_head, intent_head, tuple(intent_est.ngram_range),
                           intent_est.use_words, _load_intent_map(intent_map), manifest)
     analyzer = Analyzer(model=model, **analyzer_options)
     analyzer.estimators_ = {"emotion": emotion_est, "intent": intent_est}
