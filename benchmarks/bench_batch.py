@@ -165,6 +165,7 @@ def bench_frame(n: int, runs: int) -> dict[str, Any]:
 
     from cs_sentiment import Analyzer, score_frame
 
+    busy0, own0, start = _busy_cpu_s(), _own_cpu_s(), time.perf_counter()
     analyzer = Analyzer.default()
     warm = pd.DataFrame({"text": [m[::-1] for m in MESSAGES]})  # other text: none of the timed messages
     score_frame(warm, analyzer=analyzer)
@@ -206,6 +207,10 @@ def bench_frame(n: int, runs: int) -> dict[str, Any]:
         out[key + "_median_mps"] = statistics.median(x["mps"] for x in out[key])
         out[key + "_median_cpu_mps"] = statistics.median(
             (x.get("customer_messages", n)) / x["cpu_s"] for x in out[key])
+    busy1, own1 = _busy_cpu_s(), _own_cpu_s()
+    if busy0 is not None and busy1 is not None:
+        out["others_cores"] = max(0.0, (busy1 - busy0) - (own1 - own0)) / (time.perf_counter() - start)
+    out["loadavg_before"] = out["frame"][0]["loadavg"]
     out["message_chars_median"] = statistics.median(len(customer_text(i)) for i in range(n))
     return out
 
@@ -232,6 +237,21 @@ def _read_cpu(pid: int) -> float | None:
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
     except (OSError, ValueError, IndexError):
         return None
+
+
+def _busy_cpu_s() -> float | None:
+    """CPU seconds the whole machine has been busy (all processes), from /proc/stat."""
+    try:
+        with open("/proc/stat") as fh:
+            vals = [int(x) for x in fh.readline().split()[1:9]]
+    except (OSError, ValueError):
+        return None
+    return (sum(vals) - vals[3] - vals[4]) / os.sysconf("SC_CLK_TCK")  # all but idle and iowait
+
+
+def _own_cpu_s() -> float:
+    t = os.times()
+    return t.user + t.system
 
 
 def _children(pid: int) -> list[int]:
@@ -325,6 +345,7 @@ def run_cli(src: Path, out: Path, jobs: int, expect_rows: int) -> dict[str, Any]
                            "--no-progress"]
     wrapper = ["/usr/bin/time", "-v"] if os.path.exists("/usr/bin/time") else []
     load = os.getloadavg()
+    busy0, own0 = _busy_cpu_s(), _own_cpu_s()
     start = time.perf_counter()
     proc = subprocess.Popen(wrapper + cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             cwd=src.parent)
@@ -335,6 +356,7 @@ def run_cli(src: Path, out: Path, jobs: int, expect_rows: int) -> dict[str, Any]
     wall = time.perf_counter() - start
     if monitor.available:
         monitor.stop()
+    busy1, own1 = _busy_cpu_s(), _own_cpu_s()
     if proc.returncode != 0:
         raise RuntimeError(f"cs-sentiment score --jobs {jobs} failed ({proc.returncode}): {stderr[-2000:]}")
     summary = next((m for m in map(_SUMMARY.match, stderr.splitlines()) if m), None)
@@ -373,6 +395,12 @@ def run_cli(src: Path, out: Path, jobs: int, expect_rows: int) -> dict[str, Any]
             tree_rss_sampled_mb=monitor.tree_rss_peak_kb / 1024,
             samples=monitor.samples,
         )
+        if busy0 is not None and busy1 is not None:
+            # CPU the rest of the machine used meanwhile, in cores: a quiet machine is ≈ 0.
+            tree_cpu = sum(p["cpu_s"] for p in procs)
+            others = max(0.0, (busy1 - busy0) - tree_cpu - (own1 - own0))
+            result["others_cpu_s"] = others
+            result["others_cores"] = others / wall
     return result
 
 
@@ -449,6 +477,8 @@ def _cli_row(label: str, r: dict[str, Any]) -> str:
     if wcpu is not None:
         cpu += f" / {wcpu:.0f} s"
     note = f"load {r['loadavg_before'][0]:.2f}"
+    if r.get("others_cores") is not None:
+        note += f"; others {r['others_cores']:.2f} CPU"
     if r.get("problem"):
         note += f"; ⚠ {r['problem']}"
     return (f"| {label} | {r['rows']:,} | {r['wall_s']:.1f} s | {r['rows_per_s']:,.0f} | {mps} | {cpu} "
@@ -460,14 +490,15 @@ def render(result: dict[str, Any]) -> str:
     cli = result["cli"]
     large = result["meta"]["rows_large"]
     rows = [
-        "| path | rows | wall | rows/s | customer msgs/s | CPU main / workers | peak RSS main | workers | tree | note |",
+        "| path | rows | wall | rows/s | customer msgs/s | CPU main / workers | peak RSS main | workers | tree (sum) | note |",
         "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     fr = f["frame"]
+    others = "" if f.get("others_cores") is None else f"; others {f['others_cores']:.2f} CPU"
     rows.append(f"| `score_frame`, 1 core, no context | {f['messages']:,} | "
                 f"{statistics.median(x['wall_s'] for x in fr):.2f} s | | **{f['frame_median_mps']:,.0f}** | "
                 f"{statistics.median(x['cpu_s'] for x in fr):.2f} s | | | | median of {f['runs']} runs; "
-                f"CPU-time rate {f['frame_median_cpu_mps']:,.0f}/s |")
+                f"CPU-time rate {f['frame_median_cpu_mps']:,.0f}/s; load {f['loadavg_before']:.2f}{others} |")
     rows.append(f"| `Analyzer.analyze` loop (reference) | {f['messages']:,} | "
                 f"{statistics.median(x['wall_s'] for x in f['analyze']):.2f} s | | {f['analyze_median_mps']:,.0f} | "
                 f"{statistics.median(x['cpu_s'] for x in f['analyze']):.2f} s | | | | same kind of messages |")
@@ -521,15 +552,16 @@ def render(result: dict[str, Any]) -> str:
 
 def _notes(result: dict[str, Any]) -> list[str]:
     meta, f, cli = result["meta"], result["frame"], result["cli"]
+    logs = "; ".join(f"{g['rows']:,} rows = {g['conversations']:,} conversations, {g['mb']:.0f} MB CSV"
+                     for g in (meta["log_small"], meta["log_large"]) if g)
     notes = [
         f"Messages: {f['messages']:,} unique generated texts per run (the {len(MESSAGES)} messages of "
         f"`messages.py` with an order/member number and 5 phrasings, median {f['message_chars_median']:.0f} "
         f"chars); no text repeats, so no cache helps. `score_frame` runs in this process after a warm-up on "
         f"other text; CPU time ≈ wall time means it used one core.",
-        f"Chat logs (generated, deleted at the end): {meta['log_small']['conversations']:,} / "
-        f"{meta['log_large'].get('conversations', 0):,} conversations of 2–12 turns, interleaved, file in time "
-        f"order, {meta['log_small']['agent_share']:.0%} agent rows (not scored; customer msgs/s counts the "
-        f"scored rows), CSV {meta['log_small']['mb']:.0f} / {meta['log_large'].get('mb', 0):.0f} MB. CLI: "
+        f"Chat logs (generated, deleted at the end): {logs}: conversations of 2–12 turns, interleaved, file in "
+        f"time order, {meta['log_small']['agent_share']:.0%} agent rows (not scored; customer msgs/s counts the "
+        f"scored rows). CLI: "
         f"`cs-sentiment score LOG --out OUT --jobs N --conversation-col conversation_id --time-col ts "
         f"--role-col role --no-progress` (default chunksize 50,000, indexing first pass on); wall time of the "
         f"whole process (start-up, model load in each worker, both passes, writing).",
@@ -537,6 +569,10 @@ def _notes(result: dict[str, Any]) -> list[str]:
         f"{POLL_S} s; **tree** = main + workers + loky's resource tracker (sum of their peaks, an upper "
         "bound of the tree at any one moment; the sampled simultaneous peak is in the JSON). CPU = user + "
         "system time of the main process / of all workers.",
+        "Note column: **load** = 1-minute load average when the row started (it lags: right after a previous "
+        "step of this script it still counts that step); **others** = CPU the rest of the machine used during "
+        "the row (busy time from /proc/stat minus this script and the CLI's process tree), in cores: ≈ 0 on "
+        "a quiet machine.",
     ]
     small, large = cli.get("small_1"), cli.get("large_1") or {}
     for jobs in ("1", "2"):
