@@ -35,26 +35,25 @@ __all__ = ["ECE_BINS", "evaluate", "expected_calibration_error", "read_labeled",
 
 #: Bins of the reliability histogram and of the expected calibration error (the usual 10).
 ECE_BINS = 10
-_READERS = {".csv": "csv", ".tsv": "tsv", ".txt": "tsv", ".jsonl": "jsonl", ".json": "jsonl", ".parquet": "parquet"}
 
 
 def read_labeled(data: pd.DataFrame | str | Path, *, text_col: str = "text") -> pd.DataFrame:
-    """A DataFrame from a DataFrame or a CSV/TSV/JSONL/Parquet path (chosen by suffix)."""
+    """A DataFrame from a DataFrame or a CSV/TSV/JSONL/Parquet path (by suffix; UTF-8, BOM or GB18030 detected)."""
     import pandas as pd
 
     if isinstance(data, pd.DataFrame):
         frame = data
     elif isinstance(data, (str, Path)):
+        from .batch import detect_encoding, file_format  # one format and encoding rule for every file we read
+
         path = Path(data)
-        kind = _READERS.get(path.suffix.lower())
-        if kind is None:
-            raise ValueError(f"cannot tell the format of {path}: use .csv, .tsv, .jsonl or .parquet")
+        kind = file_format(path)
         if not path.is_file():
             raise FileNotFoundError(f"no such file: {path}")
-        if kind == "csv":
-            frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-        elif kind == "tsv":
-            frame = pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False, encoding="utf-8-sig")
+        if kind in ("csv", "tsv"):
+            encoding, _ = detect_encoding(path)
+            frame = pd.read_csv(path, sep="," if kind == "csv" else "\t", dtype=str, keep_default_na=False,
+                                encoding=encoding)
         elif kind == "jsonl":
             frame = pd.read_json(path, lines=True, dtype=False)
         else:
