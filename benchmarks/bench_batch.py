@@ -32,8 +32,8 @@ skipped and the table says so.
 
 Usage::
 
-    python benchmarks/bench_batch.py                        # 100k and 1M rows (about 10 minutes)
-    python benchmarks/bench_batch.py --quick                # 100k rows only
+    python benchmarks/bench_batch.py                        # 100k and 1M rows (7-8 minutes on 2 CPUs)
+    python benchmarks/bench_batch.py --quick                # 100k rows only (about 3 minutes)
     python benchmarks/bench_batch.py --rows-large 300000 --json /tmp/batch.json
 """
 

@@ -328,7 +328,9 @@ def bench_retraining(data: Path, ours: Ours) -> list[dict[str, Any]]:
     us = (time.perf_counter() - start) / len(X_test) * 1e6
     results.append({"system": "cs_sentiment IntentClassifier(cv=None)", "n_train": len(train), "n_test": len(test),
                     "accuracy": sum(p == g for p, g in zip(pred, y_test, strict=True)) / len(y_test), "fit_s": fit_s,
-                    "us_per_message": us, "note": "TF-IDF jieba words + char 1-3-grams, logistic regression C=10"})
+                    "us_per_message": us,
+                    "note": "TF-IDF jieba words + char {}-{}-grams, logistic regression C={}".format(
+                        *clf.ngram_range, clf.C)})
     print(f"  retrain  IntentClassifier fit {fit_s:.1f} s", file=sys.stderr)
 
     raw, us, _ = timed_map(ours.polarity_score, X_test)

@@ -26,7 +26,7 @@ import numpy as np
 from .context import Context
 from .cues import VALENCE_WEIGHT, _history_digest, bounded, scan_context, scan_text
 from .exceptions import InvalidInputError
-from .features import FeatureAnalyzer
+from .features import MAX_FEATURE_CHARS, FeatureAnalyzer
 from .labels import (
     NEGATIVE_EMOTIONS,
     Emotion,
@@ -78,6 +78,9 @@ _MULTI_REQUEST = re.compile(r"而且|另外|顺便|还有|同时|以及|再来|�
 _CLAUSE_SPLIT = re.compile(r"[,.!?;，。！？；\n]+|而且|另外|顺便|还有|同时|以及|再来|然后|并且|此外|外加")
 #: A clause's own intent must be at least this probable to be reported as secondary (ours).
 CLAUSE_INTENT_MIN_PROB = 0.6
+#: Clauses read for a second intent: the first 8 (a request is rarely later;
+#: bounds the cost of a pasted wall of text).
+MAX_CLAUSES = 8
 _NO_SECONDARY = frozenset({Intent.OTHER.value, Intent.PRAISE.value})
 _NEGATIVE_IDS = frozenset(e.value for e in NEGATIVE_EMOTIONS)
 
@@ -200,9 +203,8 @@ class Analyzer:
         """
         head = self.model.intent
         best, best_p = -1, CLAUSE_INTENT_MIN_PROB
-        for clause in _CLAUSE_SPLIT.split(text):
-            if len(clause) < 3:
-                continue
+        clauses = [c for c in _CLAUSE_SPLIT.split(text[:MAX_FEATURE_CHARS]) if len(c) >= 3]
+        for clause in clauses[:MAX_CLAUSES]:
             index, values = head.vectorizer.transform_one(self._features(clause))
             p = head.proba(index, values)
             k = int(p.argmax())

@@ -407,6 +407,8 @@ def _scan_emoji(norm: NormalizedText, text: str, lexicon: Lexicon, strength: dic
 
 
 def _cue(norm: NormalizedText, kind: CueKind, start: int, end: int, weight: float, label: str | None = None) -> Cue:
+    if norm.starts is None:  # the usual case: positions map one to one
+        return Cue(kind.value, norm.original[start:end], start, end, weight, label)
     o_start, o_end = norm.original_span(start, end)
     return Cue(kind.value, norm.original[o_start:o_end], o_start, o_end, weight,
                None if label is None else str(label))

