@@ -52,6 +52,9 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_speed import model_fingerprint  # noqa: E402  (one definition of "which model was measured")
+
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 DEFAULT_DATA = REPO.parent / "shared" / "benchmarks"
@@ -409,20 +412,6 @@ def bench_realism(data: Path, ours: Ours) -> dict[str, Any]:
         "plain_questions_negative": sum(r.polarity.value == NEGATIVE for r in plain) / max(1, len(plain)),
         "plain_questions_emotion": distribution(r.emotion.value for r in plain),
     }
-
-
-def model_fingerprint() -> dict[str, Any]:
-    """Which model was measured: the default analyzer's corpus hash, size and test-split macro-F1s."""
-    import hashlib
-
-    from cs_sentiment import Analyzer
-
-    manifest = Analyzer.default().model.manifest or {}
-    metrics = manifest.get("metrics", {})
-    return {"manifest_sha256": hashlib.sha256(json.dumps(manifest, sort_keys=True).encode()).hexdigest()[:16],
-            "corpus": manifest.get("corpus"),
-            "emotion_macro_f1": metrics.get("emotion", {}).get("macro_f1"),
-            "intent_macro_f1": metrics.get("intent", {}).get("macro_f1")}
 
 
 # --- the table ----------------------------------------------------------------------
