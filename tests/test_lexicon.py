@@ -12,7 +12,7 @@ import pytest
 
 from cs_sentiment import CsSentimentError, LexiconFormatError
 from cs_sentiment.lexicon import FORMATS, Lexicon, read_tsv
-from cs_sentiment.normalize import detect_script, normalize
+from cs_sentiment.normalize import SIMPLIFIED_ONLY_HEADER, detect_script, normalize
 from cs_sentiment.strategy import RULES_HEADER
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -21,6 +21,7 @@ LEXICON_DIR = REPO_ROOT / "data" / "lexicons"
 HEADERS = {f"{kind}.tsv": header for kind, header in FORMATS.items() if kind != "domain"}
 HEADERS["domain_words.tsv"] = FORMATS["domain"]
 HEADERS["strategy_rules.tsv"] = RULES_HEADER
+HEADERS["simplified_only.tsv"] = SIMPLIFIED_ONLY_HEADER
 PACKAGED = sorted(path.name for path in LEXICON_DIR.glob("*.tsv"))
 
 
@@ -76,7 +77,7 @@ def test_packaged_file_is_read_through_importlib_resources_from_the_one_copy(nam
 
 
 def test_packaged_lexicon_loads_every_file(lexicon):
-    assert set(lexicon.sources) >= set(PACKAGED) - {"strategy_rules.tsv"}
+    assert set(lexicon.sources) >= set(PACKAGED) - {"strategy_rules.tsv", "simplified_only.tsv"}
 
 
 def test_emotion_lexicon_has_at_least_600_entries_covering_every_emotion():

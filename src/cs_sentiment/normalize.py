@@ -102,8 +102,28 @@ class NormalizedText:
         return self.starts[start], self.ends[end - 1]
 
 
+SIMPLIFIED_ONLY_HEADER = ("char", "traditional", "source")
+
+
+@cache
+def _simplified_only() -> frozenset[str]:
+    """Characters only simplified script has (``data/lexicons/simplified_only.tsv``, built from OpenCC)."""
+    from importlib.resources import files
+
+    from .exceptions import LexiconFormatError
+
+    lines = (files("cs_sentiment.lexicons") / "simplified_only.tsv").read_text(encoding="utf-8").splitlines()
+    if not lines or tuple(lines[0].split("\t")) != SIMPLIFIED_ONLY_HEADER:
+        raise LexiconFormatError(f"simplified_only.tsv:1: expected header {'<TAB>'.join(SIMPLIFIED_ONLY_HEADER)!r}")
+    return frozenset(line.split("\t", 1)[0] for line in lines[1:] if line)
+
+
+def _count_simplified_only(text: str) -> int:
+    return sum(map(_simplified_only().__contains__, text))
+
+
 def detect_script(text: str) -> Script:
-    """Tell simplified from traditional by counting characters each conversion changes.
+    """Tell simplified from traditional: characters t2s changes vs characters only simplified has.
 
     >>> detect_script("請問何時出貨"), detect_script("请问何时发货"), detect_script("ok")
     (<Script.TRADITIONAL: 'traditional'>, <Script.SIMPLIFIED: 'simplified'>, <Script.SIMPLIFIED: 'simplified'>)
@@ -112,8 +132,7 @@ def detect_script(text: str) -> Script:
     n_traditional = _count_changed(text, simplified)
     if n_traditional == 0:
         return Script.SIMPLIFIED
-    n_simplified = _count_changed(text, _converter("s2t").convert(text))
-    return Script.TRADITIONAL if n_traditional > n_simplified else Script.SIMPLIFIED
+    return Script.TRADITIONAL if n_traditional > _count_simplified_only(text) else Script.SIMPLIFIED
 
 
 def _count_changed(a: str, b: str) -> int:
@@ -145,8 +164,7 @@ def normalize(message: str) -> NormalizedText:
 
 def _script_of(lowered: str, simplified: str) -> Script:
     n_traditional = _count_changed(lowered, simplified)
-    n_simplified = _count_changed(lowered, _converter("s2t").convert(lowered))
-    return Script.TRADITIONAL if n_traditional > n_simplified else Script.SIMPLIFIED
+    return Script.TRADITIONAL if n_traditional > _count_simplified_only(lowered) else Script.SIMPLIFIED
 
 
 def _normalize_slow(message: str) -> NormalizedText:
