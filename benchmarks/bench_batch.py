@@ -43,7 +43,6 @@ import argparse
 import gc
 import hashlib
 import importlib.util
-import json
 import os
 import platform
 import re
@@ -62,7 +61,7 @@ HERE = Path(__file__).resolve().parent
 DEFAULT_JSON = HERE / "results" / "batch.json"
 
 sys.path.insert(0, str(HERE))
-from bench_speed import _model_line, model_fingerprint  # noqa: E402
+from bench_speed import _model_line, model_fingerprint, publish  # noqa: E402
 from messages import MESSAGES, TRADITIONAL  # noqa: E402
 
 #: Targets from issue 4 ("Speed").
@@ -716,12 +715,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                  "cli": cli_command(), "elapsed_s": time.perf_counter() - started},
     }
     result["notes"] = _notes(result)
-    table = render(result)
-    result["table_markdown"] = table
-    print(table)
-    args.json.parent.mkdir(parents=True, exist_ok=True)
-    args.json.write_text(json.dumps(result, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-    print(f"\nwritten: {args.json}")
+    publish(result, render(result), args.json)
     return 0
 
 

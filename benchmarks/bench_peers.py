@@ -38,7 +38,6 @@ from __future__ import annotations
 import argparse
 import csv
 import importlib.util
-import json
 import logging
 import os
 import platform
@@ -53,7 +52,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_speed import model_fingerprint  # noqa: E402  (one definition of "which model was measured")
+from bench_speed import _model_line, model_fingerprint, publish  # noqa: E402  (one definition of "which model was measured")
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
@@ -427,13 +426,6 @@ def _top(dist: dict[str, float], n: int = 4) -> str:
     return ", ".join(f"{k} {100 * v:.0f}%" for k, v in list(dist.items())[:n])
 
 
-def _model_line(model: dict[str, Any]) -> str:
-    corpus = model.get("corpus") or {}
-    f1 = [f"{k} {model[k + '_macro_f1']:.3f}" for k in ("emotion", "intent") if model.get(k + "_macro_f1") is not None]
-    return (f"Model measured: manifest {model['manifest_sha256']}, corpus {str(corpus.get('sha256', '?'))[:12]} "
-            f"({corpus.get('n_train', '?')} train), own test-split macro-F1 {', '.join(f1) or '?'}.")
-
-
 def render(result: dict[str, Any]) -> str:
     """The one Markdown table of a run, then the mappings used."""
     rows = ["| task | data (n) | system | score | neutral rate | coverage-adj. | µs/msg | note |",
@@ -586,12 +578,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                       "python": platform.python_version(), "executable": sys.executable, "versions": versions,
                       "loadavg_before": loadavg, "model": model_fingerprint(),
                       "elapsed_s": time.perf_counter() - started}
-    table = render(result)
-    result["table_markdown"] = table
-    print(table)
-    args.json.parent.mkdir(parents=True, exist_ok=True)
-    args.json.write_text(json.dumps(result, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-    print(f"\nwritten: {args.json}")
+    publish(result, render(result), args.json)
     return 0
 
 

@@ -162,6 +162,15 @@ def cold_start(name: str, runs: int) -> dict[str, Any]:
             "process_wall_median_s": statistics.median(s["process_wall_s"] for s in samples)}
 
 
+def publish(result: dict[str, Any], table: str, path: Path) -> None:
+    """Print a benchmark's Markdown table and write its JSON (with the table) to ``path``."""
+    result["table_markdown"] = table
+    print(table)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(result, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    print(f"\nwritten: {path}")
+
+
 def model_fingerprint() -> dict[str, Any]:
     """Which model was measured: the default analyzer's corpus hash, size and test-split macro-F1s."""
     import hashlib
@@ -404,12 +413,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "model": model_fingerprint(), "elapsed_s": time.perf_counter() - started,
         },
     }
-    table = render(result)
-    result["table_markdown"] = table
-    print(table)
-    args.json.parent.mkdir(parents=True, exist_ok=True)
-    args.json.write_text(json.dumps(result, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-    print(f"\nwritten: {args.json}")
+    publish(result, render(result), args.json)
     return 0
 
 

@@ -140,10 +140,9 @@ class Analyzer:
                               for e in _EMOTION_IDS]
         # When both heads share one vectorizer (the shipped model does), one
         # fancy-index and one product serve both: half the numpy calls.
-        self._shared_vectorizer = self.model.emotion.vectorizer is self.model.intent.vectorizer
         self._n_emotions = len(self.model.emotion.classes)
         self._joint = None
-        if self._shared_vectorizer:
+        if self.model.emotion.vectorizer is self.model.intent.vectorizer:
             # idf folded into the coefficients, idf² as a last column: one
             # fancy-index and one sum give every logit and the L2 norm.
             idf = self.model.emotion.vectorizer.idf

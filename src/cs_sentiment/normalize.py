@@ -128,17 +128,15 @@ def detect_script(text: str) -> Script:
     >>> detect_script("請問何時出貨"), detect_script("请问何时发货"), detect_script("ok")
     (<Script.TRADITIONAL: 'traditional'>, <Script.SIMPLIFIED: 'simplified'>, <Script.SIMPLIFIED: 'simplified'>)
     """
-    simplified = to_simplified(text)
-    n_traditional = _count_changed(text, simplified)
-    if n_traditional == 0:
+    return _script_of(text, to_simplified(text))
+
+
+def _script_of(text: str, simplified: str) -> Script:
+    """Script of ``text`` given its t2s conversion."""
+    if simplified == text:
         return Script.SIMPLIFIED
+    n_traditional = abs(len(text) - len(simplified)) + sum(x != y for x, y in zip(text, simplified))
     return Script.TRADITIONAL if n_traditional > _count_simplified_only(text) else Script.SIMPLIFIED
-
-
-def _count_changed(a: str, b: str) -> int:
-    if len(a) != len(b):
-        return abs(len(a) - len(b)) + sum(x != y for x, y in zip(a, b))
-    return sum(x != y for x, y in zip(a, b))
 
 
 def normalize(message: str) -> NormalizedText:
@@ -157,14 +155,9 @@ def normalize(message: str) -> NormalizedText:
         if len(lowered) == len(message) and not _NEEDS_WORK.search(lowered):
             simplified = to_simplified(lowered)
             if len(simplified) == len(lowered):
-                script = Script.SIMPLIFIED if simplified == lowered else _script_of(lowered, simplified)
+                script = _script_of(lowered, simplified)
                 return NormalizedText(message, simplified, script)
     return _normalize_slow(message)
-
-
-def _script_of(lowered: str, simplified: str) -> Script:
-    n_traditional = _count_changed(lowered, simplified)
-    return Script.TRADITIONAL if n_traditional > _count_simplified_only(lowered) else Script.SIMPLIFIED
 
 
 def _normalize_slow(message: str) -> NormalizedText:
@@ -203,7 +196,7 @@ def _normalize_slow(message: str) -> NormalizedText:
         ends.pop()
     lowered = "".join(out)
     simplified = _simplify_keeping_length(lowered, starts, ends)
-    script = Script.SIMPLIFIED if simplified == lowered else _script_of(lowered, simplified)
+    script = _script_of(lowered, simplified)
     return NormalizedText(message, simplified, script, starts, ends)
 
 
