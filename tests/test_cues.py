@@ -75,6 +75,53 @@ def test_negation_is_scoped_so_a_later_emotion_survives(scan, message, survivor)
     assert cues.valence < 0
 
 
+@pytest.mark.parametrize(("message", "keyword", "emotion"), [
+    ("不能退款很失望", "很失望", "disappointed"),
+    ("新版不能用很難用", "難用", "disappointed"),
+    ("没法发货真的很生气", "很生气", "angry"),
+    ("不给换货太失望了", "太失望了", "disappointed"),
+])
+def test_a_negator_governs_only_its_own_predicate(scan, message, keyword, emotion):
+    cues = scan(message)
+    assert not _cues(cues, "negation"), "the negator governs the verb after it, not the later emotion word"
+    assert _keyword(cues, keyword).label == emotion
+    assert cues.valence < 0
+
+
+@pytest.mark.parametrize("message", ["不是很满意", "不会太满意", "没能让我满意", "不觉得开心"])
+def test_a_negator_reaches_over_copulas_adverbs_and_pronouns(scan, message):
+    cues = scan(message)
+    assert _cues(cues, "negation")
+    assert cues.emotion_strength["satisfied"] == 0
+    assert cues.valence < 0
+
+
+@pytest.mark.parametrize("message", ["不太满意", "不怎么好用", "不大满意"])
+def test_a_negating_softener_negates_and_softens(scan, message):
+    cues = scan(message)
+    assert cues.valence < 0
+    assert cues.emotion_strength["satisfied"] == 0
+    assert {c.label for c in _cues(cues, "degree")} == {"softener"}
+    assert scan(message).emotion_strength["disappointed"] < scan("很失望").emotion_strength["disappointed"]
+
+
+@pytest.mark.parametrize(("message", "emotion"), [
+    ("這app真的很爛欸", "angry"), ("客服棒棒", "satisfied"), ("網路卡卡的", "impatient"), ("搞掂，唔該晒你", "satisfied"),
+    ("傻眼了", "angry"), ("很瞎欸", "angry"),
+])
+def test_taiwan_and_hong_kong_wording_carries_a_cue(scan, message, emotion):
+    assert scan(message).emotion_strength[emotion] > 0
+
+
+def test_contrast_records_the_feeling_after_the_last_contrast_word(scan):
+    from cs_sentiment.cues import CUE_FEATURE_NAMES
+
+    features = dict(zip(CUE_FEATURE_NAMES, scan("客服态度很好，不过物流太慢了").features))
+    assert features["after_contrast_negative"] > 0 and features["after_contrast_positive"] == 0
+    features = dict(zip(CUE_FEATURE_NAMES, scan("物流太慢了，不过客服态度很好").features))
+    assert features["after_contrast_positive"] > 0 and features["after_contrast_negative"] == 0
+
+
 @pytest.mark.parametrize(("negated", "alone"), [
     ("不👍", "👍"), ("没有😡", "😡"), ("一点也不😭", "😭"), ("不🤦🏻\u200d♂️", "🤦🏻\u200d♂️"), ("不[强]", "[强]"),
 ])
@@ -126,15 +173,12 @@ def test_contrast_word_is_not_read_as_a_negator(scan, word):
     assert not _cues(scan(f"服务很好，{word}物流太慢"), "negation")
 
 
-_MODEL_MISREADS_CONTRAST = pytest.mark.xfail(
-    strict=False, reason="known model limitation: the cue rules weigh the clause after 不过 1.5x (tested above), "
-                         "but the classifier still reads 客服态度很好 as the dominant, positive signal")
-
-
-@pytest.mark.parametrize("word", ["但是", pytest.param("不过", marks=_MODEL_MISREADS_CONTRAST), "可是",
-                                  pytest.param("只不过", marks=_MODEL_MISREADS_CONTRAST)])
+@pytest.mark.parametrize("word", ["但是", "不过", "可是", "只不过"])
 def test_praise_then_complaint_after_contrast_reads_negative_end_to_end(analyzer, word):
-    assert analyzer.analyze(f"客服态度很好，{word}物流太慢了").polarity.value == "negative"
+    result = analyzer.analyze(f"客服态度很好，{word}物流太慢了")
+    assert result.polarity.value == "negative"
+    assert result.emotion.value == "impatient"  # the later clause decides: 太慢了
+    assert not any(c.kind == "model" for c in result.evidence)  # and the evidence agrees with the label
 
 
 # --- punctuation ------------------------------------------------------------------

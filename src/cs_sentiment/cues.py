@@ -55,6 +55,13 @@ __all__ = [
 #: governs it. VADER looks three words back; three English words are about
 #: four Chinese characters (一点也不 is four).
 MODIFIER_WINDOW = 4
+#: What may stand between a negator and the keyword it governs, besides other
+#: modifiers: copulas, auxiliaries and adverbs that do not start a new
+#: predicate (不是很满意, 不会太失望, 不觉得难用, 并不怎么失望). Anything else
+#: (a verb or noun: 不能退款很失望, 不能用很难用) ends the negator's scope (ours).
+NEGATION_GAP_CHARS = frozenset("是会算太很都也还再够那这么怎样觉得令让人能可真挺好我你您他她 ")
+#: Softeners that begin with a negator (不太满意, 不怎么好用) negate and soften at once.
+NEGATING_PREFIXES = ("不", "没")
 #: VADER's N_SCALAR (-0.74): a negated word keeps 74% of its strength, reversed.
 NEGATION_SCALAR = 0.74
 #: What a negated emotion turns into. Negated praise is disappointment
@@ -123,6 +130,7 @@ _FUNCTION_CHARS = frozenset("我你您他她它们的了是要在有就都也还
 CUE_FEATURE_NAMES: tuple[str, ...] = tuple(f"lex_{e}" for e in _EMOTIONS) + (
     "negated", "sarcasm", "exclamation", "question_run", "question", "ellipsis", "repetition",
     "escalation", "emoji_only", "contrast", "softener", "degree", "length",
+    "after_contrast_positive", "after_contrast_negative",
 )
 
 
@@ -243,6 +251,7 @@ def scan_text(norm: NormalizedText, lexicon: Lexicon) -> TextCues:
         breaks = sorted({m.start() for m in _CLAUSE_BREAK.finditer(text)} | set(contrast_starts))
 
     strength = dict.fromkeys(_EMOTIONS, 0.0)
+    after_contrast = [0.0, 0.0]  # positive, negative keyword strength after the last contrast word
     found: list[Cue] = []
     negated = degree_used = softened = 0
     softening = 1.0
@@ -256,9 +265,11 @@ def scan_text(norm: NormalizedText, lexicon: Lexicon) -> TextCues:
         emotion: str | None = entry.label
         n_negators = 0
         for m_start, m_end, m in mods:
-            if m.category == "negation" and not _governed_elsewhere(m_end, start, keyword_starts):
-                n_negators += 1
-                found.append(_cue(norm, CueKind.NEGATION, m_start, m_end, -NEGATION_SCALAR, "negation"))
+            if m.category == "negation":
+                if _negation_reaches(text, m_end, start, mods) and not _governed_elsewhere(m_end, start,
+                                                                                          keyword_starts):
+                    n_negators += 1
+                    found.append(_cue(norm, CueKind.NEGATION, m_start, m_end, -NEGATION_SCALAR, "negation"))
             elif m.category == "degree":
                 weight *= m.value
                 degree_used += 1
@@ -268,6 +279,9 @@ def scan_text(norm: NormalizedText, lexicon: Lexicon) -> TextCues:
                 softening = min(softening, m.value)
                 softened += 1
                 found.append(_cue(norm, CueKind.DEGREE, m_start, m_end, m.value, "softener"))
+                if m.term.startswith(NEGATING_PREFIXES) and _negation_reaches(text, m_end, start, mods):
+                    n_negators += 1
+                    found.append(_cue(norm, CueKind.NEGATION, m_start, m_end, -NEGATION_SCALAR, "negation"))
         if n_negators % 2 == 1:
             negated += 1
             emotion = NEGATION_FLIP.get(emotion or "")
@@ -278,6 +292,8 @@ def scan_text(norm: NormalizedText, lexicon: Lexicon) -> TextCues:
             weight *= CONTRAST_AFTER if start >= last_contrast else CONTRAST_BEFORE
         if emotion is not None:
             strength[emotion] += weight
+            if 0 <= last_contrast <= start:
+                after_contrast[emotion != "satisfied"] += weight
         found.append(_cue(norm, CueKind.KEYWORD, start, end, round(weight, 3), emotion or "negated"))
 
     # Softeners that govern no keyword still soften the message (有点, 稍微).
@@ -368,6 +384,8 @@ def scan_text(norm: NormalizedText, lexicon: Lexicon) -> TextCues:
         float(softening < 1.0),
         float(degree_used > 0),
         min(math.log1p(len(text)) / 6, 1.0),
+        math.log1p(after_contrast[0]),
+        math.log1p(after_contrast[1]),
     )
     return TextCues(
         cues=_limit(found),
@@ -380,6 +398,19 @@ def scan_text(norm: NormalizedText, lexicon: Lexicon) -> TextCues:
         emoji_only=emoji_only,
         features=features,
     )
+
+
+def _negation_reaches(text: str, neg_end: int, keyword_start: int, mods) -> bool:
+    """Whether a negator ending at ``neg_end`` governs the keyword at ``keyword_start``.
+
+    Only modifiers and the words of :data:`NEGATION_GAP_CHARS` may stand
+    between them: 不能退款很失望 keeps 失望 (不能 governs 退款), 不是很满意 negates 满意.
+    """
+    covered = set()
+    for m_start, m_end, _ in mods:
+        if m_start >= neg_end and m_end <= keyword_start:
+            covered.update(range(m_start, m_end))
+    return all(k in covered or text[k] in NEGATION_GAP_CHARS for k in range(neg_end, keyword_start))
 
 
 def _governed_elsewhere(neg_end: int, keyword_start: int, keyword_starts: list[int]) -> bool:
