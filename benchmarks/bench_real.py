@@ -133,10 +133,10 @@ def ours_rows(texts: Sequence[str], analyzer: Any) -> tuple[list[str], list[str]
 
 
 def peer_rows(texts: Sequence[str]) -> list[tuple[str, list[str], list[str] | None]]:
-    from bench_peers import CnsentiSystem, PysentiSystem, SnowNLPSystem, timed_map
+    from bench_peers import SNOWNLP_BAND, CnsentiSystem, PysentiSystem, SnowNLPSystem, timed_map
 
     out = []
-    for system in (SnowNLPSystem(), CnsentiSystem(), PysentiSystem()):
+    for system in (SnowNLPSystem(), SnowNLPSystem(band=SNOWNLP_BAND), CnsentiSystem(), PysentiSystem()):
         if not system.available():
             out.append((f"{system.name} (not installed)", [], None))
             continue
@@ -151,14 +151,14 @@ def peer_rows(texts: Sequence[str]) -> list[tuple[str, list[str], list[str] | No
     return out
 
 
-def run(data: Path, labels: Path, split: str, peers: bool) -> dict[str, Any]:
+def run(data: Path, labels: Path, split: str, peers: bool, model: str | None = None) -> dict[str, Any]:
     from cs_sentiment import Analyzer
 
     rows = load(data, labels, split)
     texts = [r["text"] for r in rows]
     gold_e = [r["emotion"] for r in rows]
     gold_i = [r["intent"] for r in rows]
-    shipped = Analyzer.default()
+    shipped = Analyzer(model) if model else Analyzer.default()
     balanced = shipped.with_priors("train")
     adapted = balanced.adapt_priors(texts)
     systems: list[dict[str, Any]] = []
@@ -231,17 +231,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--labels", type=Path, default=DEFAULT_LABELS)
     ap.add_argument("--split", choices=("report", "tune", "all"), default="report")
     ap.add_argument("--no-peers", action="store_true")
+    ap.add_argument("--model", help="model directory (default: the shipped model)")
     ap.add_argument("--json", type=Path, default=None, help=f"where to write the JSON (default {DEFAULT_JSON} "
                                                            "for the report half, nothing otherwise)")
     args = ap.parse_args(argv)
     if not (args.data / SOURCE).is_file():
         print(f"skipped: {args.data / SOURCE} not found (the real chat text lives outside the project)")
         return 0
-    result = run(args.data, args.labels, args.split, not args.no_peers)
+    result = run(args.data, args.labels, args.split, not args.no_peers, args.model)
     table = render(result)
-    print(table)
     path = args.json or (DEFAULT_JSON if args.split == "report" else None)
-    if path is not None:
+    if path is None:
+        print(table)
+    else:
         from bench_speed import publish
 
         publish(result, table, path)

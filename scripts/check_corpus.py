@@ -25,7 +25,9 @@ NEAR_DUP_JACCARD = 0.8
 
 
 def canon(text: str) -> str:
-    return _STRIP.sub("", _T2S.convert(text).lower())
+    """Simplified, lowercase, without spaces and punctuation; emoji-only text keeps its symbols."""
+    simplified = _T2S.convert(text).lower()
+    return _STRIP.sub("", simplified) or "".join(simplified.split())
 
 
 def script_of(text: str) -> str:

@@ -38,8 +38,8 @@ TAXONOMY_NEED_OF = {
     "other": "none",
 }
 CUE_KINDS = ("keyword", "negation", "degree", "punctuation", "repetition", "emoji", "sarcasm", "typing_speed",
-             "pause", "history", "escalation")
-CONTEXT_CUE_KINDS = ("typing_speed", "pause", "history", "escalation")
+             "pause", "history", "escalation", "model")
+CONTEXT_CUE_KINDS = ("typing_speed", "pause", "history", "escalation", "model")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -166,3 +166,12 @@ def _check_analysis(result, message: str | None = None, *, intents: tuple[str, .
 def check_analysis() -> Callable[..., None]:
     """A function asserting every invariant of an Analysis; pass the message to check evidence spans."""
     return _check_analysis
+
+
+@pytest.fixture(scope="session")
+def corpus_texts() -> list[str]:
+    """Messages of the corpus test split (ours), in file order."""
+    import csv
+
+    with (REPO_ROOT / "data" / "samples" / "corpus.csv").open(encoding="utf-8", newline="") as f:
+        return [r["text"] for r in csv.DictReader(f) if r["split"] == "test"]

@@ -148,16 +148,11 @@ def test_message_yields_its_strategy(analyzer, strategy, message):
     assert analyzer.analyze(message).strategy.id is StrategyId(strategy)
 
 
-_MODEL_MISREADS = pytest.mark.xfail(
-    strict=False, reason="known model limitation: the rules read it right (see test_cues), the classifier's "
-                         "n-grams of 失望 outweigh the negation on this 6-character message")
-
-
 @pytest.mark.parametrize(("message", "polarity"), [
     ("不满意", "negative"),
     ("很不满意", "negative"),
     ("我对这次服务很不满意", "negative"),
-    pytest.param("一点也不失望", "positive", marks=_MODEL_MISREADS),
+    ("一点也不失望", "positive"),
     ("我一点也不失望，东西很好", "positive"),
 ])
 def test_negation_carries_through_to_polarity(analyzer, message, polarity):
@@ -406,3 +401,66 @@ def test_public_names_are_exported():
                  "Intent", "IntentClassifier", "EmotionClassifier", "train", "evaluate"):
         assert hasattr(cs_sentiment, name), name
     assert Analysis.__dataclass_params__.frozen
+
+
+# --- decisions that agree with their evidence (issue 7) ------------------------------
+@pytest.mark.parametrize("message", ["好的", "嗯嗯 好的", "没有了", "暂时没有了", "收到", "好吧", "行", "[订单x]",
+                                     "咨询订单号:[订单x] 订单金额:[金额x]", "1234567890123", "我要转人工"])
+def test_acknowledgements_closings_and_data_only_turns_read_calm(analyzer, message):
+    result = analyzer.analyze(message)
+    assert result.emotion is Emotion.NEUTRAL, result.emotion_scores
+    assert result.intent == "other", result.intent_scores
+
+
+@pytest.mark.parametrize("message", ["所以等短信通知就行对吧?", "明天能送到吗", "那我直接拒收就可以了是吧"])
+def test_confirmation_questions_read_calm(analyzer, message):
+    assert analyzer.analyze(message).polarity.value == "neutral"
+
+
+def test_unsupported_feeling_on_a_short_message_is_read_calm_and_says_so(analyzer, monkeypatch):
+    from cs_sentiment import analyzer as module
+
+    # Force the case: a short message, no cue, every unsupported feeling losing all its probability.
+    monkeypatch.setattr(module, "SHORT_UNSUPPORTED_WEIGHT", 1.0)
+    balanced = analyzer.with_priors("train")
+    message = next((m for m in ("几点?", "好吧", "我的货到哪了", "那好吧", "余额吧。。", "怎么提交?")
+                    if balanced.analyze(m).emotion is not Emotion.NEUTRAL), None)
+    if message is None:
+        pytest.skip("the model reads every probe calm on its own")
+    monkeypatch.setattr(module, "SHORT_UNSUPPORTED_WEIGHT", 0.0)
+    result = analyzer.with_priors("train").analyze(message)
+    assert result.emotion is Emotion.NEUTRAL
+    assert result.emotion_scores["neutral"] == max(result.emotion_scores.values())
+    model_cues = [c for c in result.evidence if c.kind == "model"]
+    assert model_cues and model_cues[0].label == "unsupported"
+
+
+def test_a_feeling_with_a_cue_survives_on_a_short_message(analyzer):
+    assert analyzer.analyze("快点！").emotion is Emotion.IMPATIENT
+    assert analyzer.analyze("太失望了").emotion is Emotion.DISAPPOINTED
+
+
+def test_evidence_never_contradicts_the_label_without_saying_so(analyzer, corpus_texts):
+    from cs_sentiment.analyzer import CONTRADICTION_VALENCE
+    from cs_sentiment.cues import scan_text
+    from cs_sentiment.normalize import normalize
+
+    for text in corpus_texts[:600]:
+        result = analyzer.analyze(text)
+        valence = scan_text(normalize(text), analyzer.lexicon).valence
+        polarity = result.polarity.value
+        against = ((polarity == "negative" and valence > CONTRADICTION_VALENCE)
+                   or (polarity == "positive" and valence < -CONTRADICTION_VALENCE))
+        if against:
+            assert any(c.kind == "model" and c.label == "overrides_cues" for c in result.evidence), text
+
+
+@pytest.mark.parametrize("message", ["好的", "请问什么时候发货", "我要投诉你们的快递员", "发票开错了，帮我重开一下",
+                                     "好的谢谢", "在吗"])
+def test_the_plan_for_a_calm_or_pleased_customer_never_apologises_or_compensates(analyzer, message):
+    result = analyzer.analyze(message, {"previous_complaints": 9})
+    if result.emotion.value not in ("neutral", "satisfied"):
+        pytest.skip(f"read as {result.emotion.value}")
+    steps = {str(s) for s in result.strategy.steps}
+    assert not steps & {"apologize", "offer_compensation"}
+    assert not any(w in result.strategy.opening for w in ("抱歉", "歉意", "补偿", "補償", "赔", "賠"))

@@ -448,3 +448,33 @@ def test_cli_prefix_scores_a_labelled_file(tmp_path):
     assert main(["score", str(src), "--out", str(tmp_path / "o.csv")]) == 2
     assert main(["score", str(src), "--out", str(tmp_path / "o.csv"), "--prefix", "pred_"]) == 0
     assert read_out(tmp_path / "o.csv")["pred_emotion"].tolist() == ["disappointed"]
+
+
+# --- priors adapted to the file (issue 7) -------------------------------------------------------
+CALM_ROWS = ["好的", "嗯嗯", "收到", "没有了", "订单号发你了", "明天能到吗", "好的谢谢", "在吗", "[订单x]", "行 知道了"]
+
+
+def test_adapt_priors_estimates_priors_on_the_file_and_scores_with_them(tmp_path):
+    src = tmp_path / "log.csv"
+    pd.DataFrame({"id": range(30), "text": CALM_ROWS * 3}).to_csv(src, index=False)
+    summary = score_file(src, tmp_path / "out.csv", adapt_priors=True)
+    assert summary.rows == 30 and summary.errors == 0
+    assert summary.priors["emotion"]["neutral"] > 0.5
+    assert "adapted emotion priors" in summary.describe()
+    plain_summary = score_file(src, tmp_path / "plain.csv")
+    assert plain_summary.priors is None
+
+
+def test_adapt_priors_gives_the_same_output_with_one_or_two_jobs(tmp_path):
+    src = tmp_path / "log.csv"
+    pd.DataFrame({"text": (CALM_ROWS + ["太失望了，白买了", "气死了！！"]) * 30}).to_csv(src, index=False)
+    score_file(src, tmp_path / "one.csv", adapt_priors=True, jobs=1, chunksize=100)
+    score_file(src, tmp_path / "two.csv", adapt_priors=True, jobs=2, chunksize=100)
+    assert (tmp_path / "one.csv").read_bytes() == (tmp_path / "two.csv").read_bytes()
+
+
+def test_cli_adapt_priors_flag_reports_the_priors(tmp_path, capsys):
+    src = tmp_path / "log.csv"
+    pd.DataFrame({"text": CALM_ROWS * 2}).to_csv(src, index=False)
+    assert main(["score", str(src), "--adapt-priors", "--no-progress"]) == 0
+    assert "adapted emotion priors" in capsys.readouterr().err

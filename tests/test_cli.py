@@ -99,3 +99,31 @@ def test_module_entry_point_in_a_real_subprocess(tmp_path):
     assert set(data) == FIELDS
     assert data["script"] == "simplified"
     assert done.stderr == ""
+
+
+def test_train_with_priors_stores_them_as_the_model_default(tmp_path, capsys):
+    data = tmp_path / "d.csv"
+    rows = ["text,emotion,intent"] + [f"{t},{e},{i}" for t, e, i in [
+        ("好的", "neutral", "other"), ("嗯嗯", "neutral", "other"), ("收到", "neutral", "other"),
+        ("太失望了", "disappointed", "other"), ("好失望啊", "disappointed", "other"), ("白买了", "disappointed", "other"),
+        ("怎么退款", "neutral", "return_refund"), ("退款到哪了", "neutral", "return_refund"),
+        ("我要退货", "neutral", "return_refund")]]
+    data.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    priors = tmp_path / "p.json"
+    priors.write_text(json.dumps({"emotion": {"neutral": 3, "disappointed": 1}, "source": "test"}), encoding="utf-8")
+    assert main(["train", str(data), "--out", str(tmp_path / "m"), "--cv", "0", "--priors", str(priors)]) == 0
+    from cs_sentiment import Analyzer
+
+    model = Analyzer(tmp_path / "m")
+    assert model.priors["emotion"] == {"disappointed": 0.25, "neutral": 0.75}
+    assert model.model.manifest["priors"]["source"] == "test"
+
+
+def test_train_with_bad_priors_is_one_line_naming_the_label(tmp_path, capsys):
+    data = tmp_path / "d.csv"
+    data.write_text("text,emotion,intent\n好的,neutral,other\n太失望了,disappointed,other\n好失望,disappointed,other\n"
+                    "怎么退款,neutral,return_refund\n", encoding="utf-8")
+    priors = tmp_path / "p.json"
+    priors.write_text(json.dumps({"emotion": {"neutral": 1, "angry": 1}}), encoding="utf-8")
+    assert main(["train", str(data), "--out", str(tmp_path / "m"), "--cv", "0", "--priors", str(priors)]) == 2
+    assert "angry" in _one_line_error(capsys.readouterr().err)

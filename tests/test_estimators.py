@@ -182,7 +182,7 @@ def test_numpy_head_predicts_like_scikit_learn_on_held_out_messages(fitted, lexi
     analyzer = FeatureAnalyzer(tuple(est.ngram_range), est.use_words)
     texts = [normalize(t).text for t in HELD_OUT]
     cues = None
-    if head.cue_coef is not None:
+    if head.cue_coef is not None or head.fusion is not None:
         cues = np.array([scan_text(normalize(t), lexicon).features for t in texts])
     numpy_proba = head.predict_proba_many([analyzer(t) for t in texts], cues)
     assert head.classes == tuple(est.classes_)

@@ -137,7 +137,7 @@ def test_manifest_that_is_not_json_is_a_model_load_error(model_copy):
         Analyzer(model_dir=model_copy)
 
 
-@pytest.mark.parametrize("version", [FORMAT_VERSION + 1, 0, "1", None])
+@pytest.mark.parametrize("version", [FORMAT_VERSION + 1, 0, 1, "2", True, None])
 def test_wrong_format_version_is_an_incompatible_model_error(model_copy, version):
     manifest = _manifest(model_copy)
     manifest["format_version"] = version
@@ -185,3 +185,29 @@ def test_saving_over_a_model_needs_overwrite(analyzer, saved, tmp_path):
     assert {p.name: p.read_bytes() for p in target.iterdir()} == before
     assert analyzer.save(target, overwrite=True) == target
     assert Analyzer(model_dir=target).analyze(MESSAGES[0]) == analyzer.analyze(MESSAGES[0])
+
+
+# --- format 2: the stacked fusion stage and the priors (issue 7) ----------------------------------
+def test_shipped_model_has_a_fusion_stage_and_states_its_priors():
+    manifest = Analyzer().model.manifest
+    assert manifest["format_version"] == FORMAT_VERSION == 2
+    assert manifest["tasks"]["emotion"]["fusion"]["gates"]
+    assert len(manifest["tasks"]["emotion"]["train_priors"]) == 8
+    assert set(manifest["priors"]) >= {"emotion", "intent", "source"}
+
+
+def test_saved_model_keeps_its_fusion_stage_and_default_priors(analyzer, tmp_path):
+    path = analyzer.save(tmp_path / "m")
+    again = Analyzer(model_dir=path)
+    assert again.priors == analyzer.priors
+    assert np.array_equal(again.model.emotion.fusion.coef, analyzer.model.emotion.fusion.coef)
+    for text in ("一点也不失望", "好的", "客服态度很好，不过物流太慢了"):
+        assert again.analyze(text).emotion_scores == analyzer.analyze(text).emotion_scores
+
+
+def test_model_fitted_on_other_cue_features_is_an_incompatible_model_error(model_copy):
+    manifest = _manifest(model_copy)
+    manifest["features"]["cue_features"] = manifest["features"]["cue_features"][:-1]
+    (model_copy / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    with pytest.raises(IncompatibleModelError, match="cue features"):
+        Analyzer(model_dir=model_copy)

@@ -3,19 +3,25 @@
 from __future__ import annotations
 
 import csv
+import json
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from cs_sentiment import Analyzer, train
 
-CORPUS = Path(__file__).resolve().parents[1] / "data" / "samples" / "corpus.csv"
+SAMPLES = Path(__file__).resolve().parents[1] / "data" / "samples"
+CORPUS = SAMPLES / "corpus.csv"
+PRIORS = SAMPLES / "live_chat_priors.json"
 
 
+@pytest.mark.slow
 def test_training_on_the_corpus_rebuilds_the_shipped_model():
-    # given: the shipped model, and the same training run `cs-sentiment train` does
+    # given: the shipped model, and the same training run `cs-sentiment train --priors` does
     shipped = Analyzer()
-    rebuilt = train(CORPUS, cv=5)
+    rebuilt = train(CORPUS, cv=5, priors=json.loads(PRIORS.read_text(encoding="utf-8")))
+    assert rebuilt.priors == shipped.priors
     # then: same training data, same predictions on the held-out messages
     assert rebuilt.model.manifest["corpus"]["sha256"] == shipped.model.manifest["corpus"]["sha256"]
     with CORPUS.open(encoding="utf-8", newline="") as f:

@@ -11,6 +11,7 @@ True
 
 from __future__ import annotations
 
+import copy
 import functools
 import math
 import re
@@ -29,6 +30,7 @@ from .exceptions import InvalidInputError
 from .features import MAX_FEATURE_CHARS, FeatureAnalyzer
 from .labels import (
     NEGATIVE_EMOTIONS,
+    CueKind,
     Emotion,
     IntensityLevel,
     Intent,
@@ -40,7 +42,8 @@ from .labels import (
 from .lexicon import Lexicon
 from .normalize import normalize
 from .persistence import CompiledModel, load_model, save_model
-from .results import Analysis
+from .priors import em_priors, logit_shift, read_priors
+from .results import Analysis, Cue
 from .strategy import StrategyTable
 
 __all__ = ["Analyzer", "analyze", "analyze_many"]
@@ -71,6 +74,20 @@ VALENCE_LEXICON_SHARE = 0.5
 #: first-contact message about 5% (ours, hand-set; documented in the README).
 ESCALATION_BIAS = -3.0
 ESCALATION_WEIGHTS = {"phrases": 2.5, "anger": 1.8, "complaint": 1.4, "context": 2.0, "negative": 0.6}
+
+#: A message of at most this many characters (not counting spaces) is short:
+#: a feeling on it needs support (the median real chat turn has 9 characters).
+SHORT_MESSAGE_CHARS = 12
+#: On a short message, each feeling no cue points to keeps this share of its
+#: probability (the rest goes to calm), so only a confident model keeps it:
+#: a likelihood ratio for "no cue on a short turn", chosen on the tune half of
+#: the real dev set (benchmarks/tune_real.py; see README).
+SHORT_UNSUPPORTED_WEIGHT = 0.5
+#: Lexicon valence beyond which a label of the other polarity is said to
+#: contradict the cues (an evidence ``model`` cue explains it).
+CONTRADICTION_VALENCE = 0.2
+#: Cue kinds that support every negative emotion on a short message.
+_NEGATIVE_SUPPORT_KINDS = frozenset({"sarcasm", "escalation", "punctuation", "repetition"})
 
 _EMOTION_IDS = tuple(e.value for e in Emotion)
 #: Words that join two requests in one message, and where clauses split (ours).
@@ -107,6 +124,14 @@ class Analyzer:
         Top-two intent probabilities closer than this are flagged too.
     trust : bool
         Allow loading a pickled (joblib) model.
+    priors : "default", "train" or mapping
+        Class priors the probabilities are moved to (Bayes' rule, no
+        retraining). ``"default"`` (or ``None``): the model's deployment
+        priors, for the shipped model those of live helpdesk chat;
+        ``"train"``: the priors the model was fitted with (uniform, for
+        balanced class weights); or ``{"emotion": {label: weight, …},
+        "intent": {…}}`` (either head may be left out). See
+        :meth:`adapt_priors` to estimate them from your own unlabeled logs.
 
     Examples
     --------
@@ -122,7 +147,7 @@ class Analyzer:
                  lexicon_dir: str | Path | None = None, *, extra_lexicons: Iterable[str | Path] = (),
                  confidence_threshold: float = DEFAULT_CONFIDENCE_THRESHOLD,
                  intent_margin: float = DEFAULT_INTENT_MARGIN, trust: bool = False,
-                 model: CompiledModel | None = None):
+                 model: CompiledModel | None = None, priors: Mapping[str, Any] | str | None = None):
         for name, value in (("confidence_threshold", confidence_threshold), ("intent_margin", intent_margin)):
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
                 raise ValueError(f"{name} must be a number in [0, 1], got {value!r}")
@@ -148,7 +173,6 @@ class Analyzer:
             idf = self.model.emotion.vectorizer.idf
             self._joint = np.hstack([idf[:, None] * self.model.emotion.coef, idf[:, None] * self.model.intent.coef,
                                      (idf * idf)[:, None]]).astype(np.float32)  # half the memory each call touches
-            self._joint_intercept = np.concatenate([self.model.emotion.intercept, self.model.intent.intercept])
         self._emotion_members = [Emotion(c) for c in self.model.emotion.classes]
         self._polarities = [polarity_of(c) for c in self.model.emotion.classes]
         self._emotion_valence = [VALENCE_WEIGHT[c] for c in self.model.emotion.classes]
@@ -160,15 +184,107 @@ class Analyzer:
         self._complaint_col = classes.index(Intent.COMPLAINT) if Intent.COMPLAINT in classes else -1
         self._neutral_col = self.model.emotion.classes.index("neutral") if "neutral" in self.model.emotion.classes \
             else -1
+        self._set_priors(priors)
+
+    # -- priors ---------------------------------------------------------------
+    def _set_priors(self, priors: Mapping[str, Any] | str | None) -> None:
+        heads = {"emotion": self.model.emotion, "intent": self.model.intent}
+        if priors is None or priors == "default":
+            chosen = self.model.manifest.get("priors") or {}
+            chosen = {k: v for k, v in chosen.items() if k in heads}
+        elif priors == "train":
+            chosen = {}
+        elif isinstance(priors, Mapping):
+            unknown = [k for k in priors if k not in heads]
+            if unknown:
+                raise ValueError(f"priors has unknown key {unknown[0]!r}; keys are emotion, intent")
+            chosen = dict(priors)
+        else:
+            raise ValueError(f"priors must be 'default', 'train' or a mapping, got {priors!r}")
+        values: dict[str, np.ndarray] = {}
+        for name, head in heads.items():
+            train = head.train_priors()
+            values[name] = read_priors(chosen[name], head.classes, name) if name in chosen else train
+        # A prior shift is a constant per class on the calibrated log scale:
+        # T * shift on the raw logits, folded into the biases below.
+        self._priors = values
+        self._emotion_bias = self.model.emotion.temperature * logit_shift(values["emotion"],
+                                                                          self.model.emotion.train_priors())
+        self._intent_bias = self.model.intent.temperature * logit_shift(values["intent"],
+                                                                        self.model.intent.train_priors())
+        # The joint product's intercepts: the intent bias is folded in; the
+        # emotion bias is added after the fusion stage in _predict.
+        self._joint_intercept = np.concatenate([self.model.emotion.intercept,
+                                                self.model.intent.intercept + self._intent_bias])
+
+    @property
+    def priors(self) -> dict[str, dict[str, float]]:
+        """The class priors this analyzer's probabilities assume, per head."""
+        return {"emotion": dict(zip(self.model.emotion.classes, map(float, self._priors["emotion"]))),
+                "intent": dict(zip(self.model.intent.classes, map(float, self._priors["intent"])))}
+
+    def with_priors(self, priors: Mapping[str, Any] | str | None) -> Analyzer:
+        """A copy of this analyzer with other class priors (shares the loaded model and lexicons).
+
+        >>> a = Analyzer.default().with_priors("train")
+        >>> round(a.priors["emotion"]["neutral"], 3)
+        0.125
+        """
+        other = copy.copy(self)
+        other._set_priors(priors)
+        return other
+
+    def adapt_priors(self, messages: Iterable[str], *, tol: float = 1e-6, max_iter: int = 500) -> Analyzer:
+        """An analyzer whose priors are re-estimated on your own **unlabeled** messages.
+
+        EM prior adjustment (Saerens, Latinne & Decaestecker 2002): starting
+        from the priors the model was trained with, alternate between moving
+        every message's probabilities to the current priors and setting the
+        priors to the mean of those probabilities. Nothing is retrained; the
+        returned analyzer shares this one's model and lexicons.
+
+        Parameters
+        ----------
+        messages : iterable of str
+            Customer messages from the logs you will score (blank ones are skipped).
+
+        Examples
+        --------
+        >>> calm = ["好的", "嗯嗯", "收到", "订单号发你了", "明天能到吗", "好的谢谢"] * 5
+        >>> adapted = Analyzer.default().with_priors("train").adapt_priors(calm)
+        >>> adapted.priors["emotion"]["neutral"] > 0.5
+        True
+        """
+        if isinstance(messages, str):
+            raise InvalidInputError("messages must be an iterable of str, got a single str")
+        base = self.with_priors("train")
+        emotion_rows, intent_rows = [], []
+        for i, message in enumerate(messages):
+            if not isinstance(message, str):
+                raise InvalidInputError(f"messages[{i}] must be a str, got {type(message).__name__}")
+            norm = normalize(message)
+            if not norm.text:
+                continue
+            e, n = base._predict(base._features(norm.text), scan_text(norm, base.lexicon).features)
+            emotion_rows.append(e)
+            intent_rows.append(n)
+        priors = {}
+        for name, rows, head in (("emotion", emotion_rows, self.model.emotion),
+                                 ("intent", intent_rows, self.model.intent)):
+            pi = em_priors(np.asarray(rows, dtype=np.float64).reshape(-1, len(head.classes)), head.train_priors(),
+                           tol=tol, max_iter=max_iter)
+            priors[name] = dict(zip(head.classes, pi.tolist()))
+        return self.with_priors(priors)
 
     def _predict(self, feats: list[str], cue_features: tuple[float, ...]) -> tuple[list[float], list[float]]:
         """Calibrated emotion and intent probabilities (same values as ``LinearHead.proba``)."""
         emotion, intent = self.model.emotion, self.model.intent
         if self._joint is None:
             index, values = emotion.vectorizer.transform_one(feats)
-            emotion_p = emotion.proba(index, values, cue_features).tolist()
+            e_logits = (emotion.logits(index, values, cue_features) + self._emotion_bias).tolist()
             index, values = intent.vectorizer.transform_one(feats)
-            return emotion_p, intent.proba(index, values).tolist()
+            i_logits = (intent.logits(index, values) + self._intent_bias).tolist()
+            return _softmax_list(e_logits, emotion.temperature), _softmax_list(i_logits, intent.temperature)
         n = self._n_emotions
         vectorizer = emotion.vectorizer
         columns = [j for j in map(vectorizer.vocabulary.get, feats) if j is not None]
@@ -189,9 +305,38 @@ class Analyzer:
             z += summed[:-1] / math.sqrt(float(squared_norm))
         if emotion.cue_coef is not None:
             z[:n] += np.asarray(cue_features) @ emotion.cue_coef
-        logits = z.tolist()
-        return (_softmax_list(logits[:n], emotion.temperature),
-                _softmax_list(logits[n:], intent.temperature))
+        e_logits = z[:n]
+        if emotion.fusion is not None:
+            e_logits = emotion.fusion.logits_one(e_logits, np.asarray(cue_features, dtype=np.float64))
+        return (_softmax_list((e_logits + self._emotion_bias).tolist(), emotion.temperature),
+                _softmax_list(z[n:].tolist(), intent.temperature))
+
+    def _support_short(self, p: list[float], top: int, cues: tuple[Cue, ...]) -> tuple[list[float], int, Cue | None]:
+        """A short message keeps a feeling only with a cue for it or a confident model.
+
+        Every feeling no cue supports keeps :data:`SHORT_UNSUPPORTED_WEIGHT` of
+        its probability and the rest goes to calm; the scores stay a
+        distribution and their top is the label. Returns the new scores, the new
+        top and, when a feeling lost to calm, the ``model`` cue that says so.
+        """
+        supported = _cue_supported(cues)
+        classes = self.model.emotion.classes
+        neutral = self._neutral_col
+        out = list(p)
+        moved = 0.0
+        for k, c in enumerate(classes):
+            if k != neutral and c not in supported:
+                moved += out[k] * (1.0 - SHORT_UNSUPPORTED_WEIGHT)
+                out[k] *= SHORT_UNSUPPORTED_WEIGHT
+        if not moved:
+            return p, top, None
+        out[neutral] += moved
+        new_top = max(range(len(out)), key=out.__getitem__)
+        cue = None
+        if new_top == neutral and top != neutral:
+            cue = Cue(CueKind.MODEL.value, f"short message with no cue for {classes[top]} (p={p[top]:.2f}): "
+                      "read as calm", None, None, round(p[top], 3), "unsupported")
+        return out, new_top, cue
 
     def _clause_intent(self, text: str, main: int) -> int:
         """A second intent read clause by clause (我要退款，而且我要投诉…); -1 when none is clear.
@@ -205,7 +350,7 @@ class Analyzer:
         clauses = [c for c in _CLAUSE_SPLIT.split(text[:MAX_FEATURE_CHARS]) if len(c) >= 3]
         for clause in clauses[:MAX_CLAUSES]:
             index, values = head.vectorizer.transform_one(self._features(clause))
-            p = head.proba(index, values)
+            p = np.asarray(_softmax_list((head.logits(index, values) + self._intent_bias).tolist(), head.temperature))
             k = int(p.argmax())
             if k != main and p[k] >= best_p and self._intent_labels[k] not in _NO_SECONDARY:
                 best, best_p = k, float(p[k])
@@ -258,9 +403,17 @@ class Analyzer:
         context_cues = scan_context(ctx, norm, text_cues, self.lexicon, self._history_digest)
 
         e_top = max(range(len(emotion_p)), key=emotion_p.__getitem__)
-        emotion = self._emotion_members[e_top]
+        decision: list[Cue] = []
+        if self._neutral_col >= 0 and _is_short(norm.text):
+            emotion_p, e_top, cue = self._support_short(emotion_p, e_top, text_cues.cues)
+            if cue is not None:
+                decision.append(cue)
         emotion_id = self.model.emotion.classes[e_top]
+        emotion = self._emotion_members[e_top]
         negative = emotion_id in _NEGATIVE_IDS
+        contradiction = _contradiction(emotion_id, text_cues.valence, emotion_p[e_top])
+        if contradiction is not None:
+            decision.append(contradiction)
         i_top = max(range(len(intent_p)), key=intent_p.__getitem__)
         p_intent = intent_p[i_top]
         i_second, p_second = -1, 0.0
@@ -327,7 +480,7 @@ class Analyzer:
             emotional_support=support,
             escalation_risk=escalation_risk,
             strategy=strategy,
-            evidence=text_cues.cues + context_cues.cues,
+            evidence=text_cues.cues + context_cues.cues + tuple(decision),
             script=norm.script,
             confidence=confidence,
             needs_human=unsure,
@@ -360,6 +513,53 @@ class Analyzer:
             strategy=strategy, evidence=(), script=script, confidence=1.0,
             needs_human=False,
         )
+
+
+def _is_short(text: str) -> bool:
+    """At most :data:`SHORT_MESSAGE_CHARS` characters, spaces not counted.
+
+    >>> _is_short("好的 谢谢"), _is_short("这个订单为什么还没有发货呀我都等了一个星期")
+    (True, False)
+    """
+    return sum(1 for ch in text if not ch.isspace()) <= SHORT_MESSAGE_CHARS
+
+
+def _cue_supported(cues: tuple[Cue, ...]) -> frozenset[str]:
+    """The emotions the text cues give support to.
+
+    A cue certifies a polarity, the model picks the emotion within it: a
+    positive keyword or emoji supports ``satisfied``; a negative keyword or
+    emoji, a sarcasm marker, an escalation phrase, emphatic punctuation (！,
+    ？？, not 。。。) or repetition supports every negative emotion.
+
+    >>> sorted(_cue_supported((Cue("keyword", "不满意", 0, 3, 0.45, "angry"),))) == sorted(_NEGATIVE_IDS)
+    True
+    >>> sorted(_cue_supported((Cue("emoji", "👍", 0, 1, 0.6, "satisfied"),)))
+    ['satisfied']
+    """
+    out: set[str] = set()
+    for cue in cues:
+        if cue.kind in ("keyword", "emoji") and cue.label:
+            if cue.label == "satisfied":
+                out.add("satisfied")
+            elif cue.label in _NEGATIVE_IDS:
+                out |= _NEGATIVE_IDS
+        elif cue.kind in _NEGATIVE_SUPPORT_KINDS and cue.label != "ellipsis":
+            out |= _NEGATIVE_IDS
+    return frozenset(out)
+
+
+def _contradiction(emotion_id: str, lexicon_valence: float, p: float) -> Cue | None:
+    """A ``model`` cue when the label goes against the lexicon's net valence (so evidence says so)."""
+    positive = emotion_id == "satisfied"
+    negative = emotion_id in _NEGATIVE_IDS
+    if (negative and lexicon_valence > CONTRADICTION_VALENCE) or (positive and lexicon_valence < -CONTRADICTION_VALENCE):
+        text = f"the model reads {emotion_id} (p={p:.2f}) against the lexicon cues (valence {lexicon_valence:+.2f})"
+    elif emotion_id == "neutral" and abs(lexicon_valence) > CONTRADICTION_VALENCE:
+        text = f"the cues (valence {lexicon_valence:+.2f}) are too weak against the model's calm reading (p={p:.2f})"
+    else:
+        return None
+    return Cue(CueKind.MODEL.value, text, None, None, round(p, 3), "overrides_cues")
 
 
 def _softmax_list(logits: list[float], temperature: float) -> list[float]:

@@ -143,6 +143,8 @@ class ScoreSummary:
         With ``assume_sorted``: rows earlier in time than a row before them in their conversation.
     jobs : int
         Worker processes used.
+    priors : dict or None
+        With ``adapt_priors``: the class priors estimated on the file and used to score it.
     """
 
     input: str
@@ -157,6 +159,7 @@ class ScoreSummary:
     error_examples: tuple[tuple[int, str], ...] = ()
     out_of_order: int = 0
     jobs: int = 1
+    priors: dict[str, dict[str, float]] | None = None
 
     @property
     def scored(self) -> int:
@@ -191,6 +194,10 @@ class ScoreSummary:
                          f"without --assume-sorted they are put in time order")
         lines.append("emotion: " + describe_counts(self.emotions, self.scored))
         lines.append("intent: " + describe_counts(self.intents, self.scored))
+        if self.priors:
+            for head, values in self.priors.items():
+                top = sorted(values.items(), key=lambda kv: -kv[1])[:4]
+                lines.append(f"adapted {head} priors: " + ", ".join(f"{k} {100 * v:.1f}%" for k, v in top))
         return "\n".join(lines)
 
 
@@ -199,7 +206,8 @@ def score_file(input: str | os.PathLike[str], output: str | os.PathLike[str] | N
                text_col: str = "text", conversation_col: str | None = None, time_col: str | None = None,
                role_col: str | None = None, jobs: int = 1, chunksize: int = 50_000, encoding: str | None = None,
                model_dir: str | os.PathLike[str] | None = None, progress: bool = False, assume_sorted: bool = False,
-               typing_col: str | None = None, prefix: str = "", max_chars: int = MAX_CHARS) -> ScoreSummary:
+               typing_col: str | None = None, prefix: str = "", max_chars: int = MAX_CHARS,
+               adapt_priors: bool = False) -> ScoreSummary:
     """Score every message of a chat-log file into a new file.
 
     Parameters
@@ -224,6 +232,11 @@ def score_file(input: str | os.PathLike[str], output: str | os.PathLike[str] | N
     assume_sorted : bool
         Skip the first pass over a file with conversations: rows of each conversation
         already come in time order (see the module docs).
+    adapt_priors : bool
+        First re-estimate the class priors on this file's own customer messages
+        (EM, :meth:`~cs_sentiment.Analyzer.adapt_priors`; at most
+        :data:`ADAPT_MAX_MESSAGES`, spread evenly over the file), then score
+        with them. One more pass over the text column.
 
     Returns
     -------
@@ -279,13 +292,17 @@ def score_file(input: str | os.PathLike[str], output: str | os.PathLike[str] | N
                   disable=not progress, leave=False) as bar:
             index = _index_conversations(reader, plan, bar)
     total = reader.total_rows if reader.total_rows is not None else (None if index is None else len(index.ranks))
+    model_key = None if model_dir is None else str(model_dir)
+    priors = None
+    if adapt_priors:
+        priors = _adapted_priors(reader, plan, model_key)
     tally = _Tally()
     tracker = _Tracker(index)
     writer = _open_writer(out_format, dst, reader, prefix=prefix, bom=reader.wants_bom)
     try:
         with tqdm(total=total, unit=" rows", desc=src.name, file=sys.stderr, disable=not progress) as bar:
-            scored = _score_units(_prepared_units(reader, plan, tracker), jobs,
-                                  None if model_dir is None else str(model_dir))
+            scored = _score_units(_prepared_units(reader, plan, tracker), jobs, model_key,
+                                  None if priors is None else json.dumps(priors, sort_keys=True))
             try:
                 for unit, results in scored:
                     writer.write(unit, results)
@@ -302,8 +319,26 @@ def score_file(input: str | os.PathLike[str], output: str | os.PathLike[str] | N
         input=str(src), output=str(dst), rows=tally.rows, errors=tally.errors, agent_rows=tally.agent,
         emotions=dict(tally.emotions), intents=dict(tally.intents), seconds=time.perf_counter() - started,
         encoding=reader.encoding, error_examples=tuple(tally.examples), out_of_order=tracker.out_of_order,
-        jobs=jobs,
+        jobs=jobs, priors=priors,
     )
+
+
+#: ``adapt_priors`` reads at most this many customer messages (EM converges on far fewer).
+ADAPT_MAX_MESSAGES = 200_000
+
+
+def _adapted_priors(reader: _Reader, plan: _Plan, model_dir: str | None) -> dict[str, dict[str, float]]:
+    """Priors re-estimated on the file's customer messages (a pass over the text and role columns)."""
+    only = [c for c in (plan.text_col, plan.role_col) if c]
+    texts: list[str] = []
+    for chunk in reader.chunks(plan.chunksize, only=only):
+        roles = None if plan.role_col is None else chunk.values(plan.role_col)
+        rows = prepare_rows(chunk.values(plan.text_col), roles, max_chars=plan.max_chars, errors=chunk.errors)
+        texts.extend(t for t in rows.texts if t)
+    if len(texts) > ADAPT_MAX_MESSAGES:
+        step = len(texts) / ADAPT_MAX_MESSAGES
+        texts = [texts[int(k * step)] for k in range(ADAPT_MAX_MESSAGES)]
+    return _scorer(model_dir, None).analyzer.adapt_priors(texts).priors
 
 
 def file_format(path: str | os.PathLike[str]) -> str:
@@ -543,24 +578,26 @@ def _prepared_units(reader: _Reader, plan: _Plan, tracker: _Tracker) -> Iterator
 
 
 # -- scoring, in this process or in workers --------------------------------------------------------------------------
-_SCORERS: dict[str | None, Scorer] = {}
+_SCORERS: dict[tuple[str | None, str | None], Scorer] = {}
 
 
-def _scorer(model_dir: str | None) -> Scorer:
-    """One :class:`Scorer` (and so one Analyzer) per process and model, built on first use."""
-    scorer = _SCORERS.get(model_dir)
+def _scorer(model_dir: str | None, priors: str | None) -> Scorer:
+    """One :class:`Scorer` (and so one Analyzer) per process, model and priors (JSON), built on first use."""
+    scorer = _SCORERS.get((model_dir, priors))
     if scorer is None:
         from .analyzer import Analyzer
 
         analyzer = Analyzer.default() if model_dir is None else Analyzer(model_dir=model_dir)
-        scorer = _SCORERS[model_dir] = Scorer(analyzer)
+        if priors is not None:
+            analyzer = analyzer.with_priors(json.loads(priors))
+        scorer = _SCORERS[(model_dir, priors)] = Scorer(analyzer)
     return scorer
 
 
-def _score_piece(model_dir: str | None, texts: list[str | None],
+def _score_piece(model_dir: str | None, priors: str | None, texts: list[str | None],
                  contexts: list[RowContext | None] | None) -> tuple[list[tuple | None], dict[int, str]]:
     errors: list[str | None] = [None] * len(texts)
-    results = _scorer(model_dir).score(texts, contexts, errors)
+    results = _scorer(model_dir, priors).score(texts, contexts, errors)
     return results, {i: e for i, e in enumerate(errors) if e is not None}
 
 
@@ -569,10 +606,10 @@ def _pieces(unit: _Unit, jobs: int) -> list[tuple[int, int]]:
     return [(a, min(unit.n, a + size)) for a in range(0, max(unit.n, 1), size)]
 
 
-def _score_units(units: Iterator[_Unit], jobs: int,
-                 model_dir: str | None) -> Iterator[tuple[_Unit, list[tuple | None]]]:
+def _score_units(units: Iterator[_Unit], jobs: int, model_dir: str | None,
+                 priors: str | None = None) -> Iterator[tuple[_Unit, list[tuple | None]]]:
     if jobs == 1:
-        scorer = _scorer(model_dir)
+        scorer = _scorer(model_dir, priors)
         for unit in units:
             yield unit, scorer.score(unit.rows.texts, unit.contexts, unit.rows.errors)
         return
@@ -585,7 +622,7 @@ def _score_units(units: Iterator[_Unit], jobs: int,
             spans = _pieces(unit, jobs)
             inflight.append((unit, spans))
             for a, b in spans:
-                yield delayed(_score_piece)(model_dir, unit.rows.texts[a:b],
+                yield delayed(_score_piece)(model_dir, priors, unit.rows.texts[a:b],
                                             None if unit.contexts is None else unit.contexts[a:b])
 
     parallel = Parallel(n_jobs=jobs, backend="loky", return_as="generator", batch_size=1,

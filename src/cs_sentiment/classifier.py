@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["LinearHead", "Vectorizer", "softmax"]
+__all__ = ["Fusion", "LinearHead", "Vectorizer", "log_softmax", "softmax"]
 
 
 def softmax(logits: np.ndarray) -> np.ndarray:
@@ -25,6 +25,70 @@ def softmax(logits: np.ndarray) -> np.ndarray:
     shifted = logits - logits.max(axis=-1, keepdims=True)
     exp = np.exp(shifted)
     return exp / exp.sum(axis=-1, keepdims=True)
+
+
+def log_softmax(logits: np.ndarray) -> np.ndarray:
+    """Numerically stable log-softmax of a 1-D or 2-D array (rows).
+
+    >>> np.round(np.exp(log_softmax(np.array([0.0, 0.0]))), 2).tolist()
+    [0.5, 0.5]
+    """
+    shifted = logits - logits.max(axis=-1, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
+
+
+@dataclass(frozen=True, eq=False)
+class Fusion:
+    """A learned second stage that weighs the n-gram model against the lexicon cues (stacking).
+
+    Its inputs for one message are the n-gram model's class log-probabilities,
+    the cue features, and the log-probabilities again multiplied by each
+    *gate* cue (negation, contrast): so it can learn to trust the n-grams less
+    where a negator or a contrast word changes what the words mean. It is a
+    multinomial logistic regression fitted on out-of-fold n-gram scores, so it
+    learns how far each source can be trusted, not how well the n-grams
+    remember their own training rows.
+
+    >>> f = Fusion(np.zeros((2 + 1 + 2, 2)), np.array([0.0, 1.0]), gates=(0,))
+    >>> f.logits(np.array([[0.0, 0.0]]), np.array([[1.0]])).tolist()
+    [[0.0, 1.0]]
+    """
+
+    coef: np.ndarray
+    intercept: np.ndarray
+    gates: tuple[int, ...] = ()
+
+    @staticmethod
+    def inputs(text_logits: np.ndarray, cues: np.ndarray, gates: tuple[int, ...]) -> np.ndarray:
+        """The stacker's input rows: log-probabilities, cues, gated log-probabilities."""
+        logp = log_softmax(np.atleast_2d(text_logits))
+        cues = np.atleast_2d(cues)
+        return np.hstack([logp, cues] + [cues[:, [g]] * logp for g in gates])
+
+    def logits(self, text_logits: np.ndarray, cues: np.ndarray) -> np.ndarray:
+        """Fused class scores (rows) from n-gram logits and cue features."""
+        return self.inputs(text_logits, cues, self.gates) @ self.coef + self.intercept
+
+    def logits_one(self, text_logits: np.ndarray, cues: np.ndarray) -> np.ndarray:
+        """:meth:`logits` of one message, in fewer numpy calls (the hot path of ``analyze``)."""
+        top = float(text_logits.max())
+        shifted = text_logits - top
+        logp = shifted - math.log(float(np.exp(shifted).sum()))
+        gate = np.empty(1 + len(self.gates))
+        gate[0] = 1.0
+        gate[1:] = cues[list(self.gates)]
+        x = np.concatenate((np.outer(gate, logp).ravel(), cues))
+        return x @ self._reordered(len(text_logits), len(cues)) + self.intercept
+
+    def _reordered(self, n: int, m: int) -> np.ndarray:
+        """``coef`` with its rows as [logp, gated logp…, cues] (cached: derived, read-only)."""
+        cached = self.__dict__.get("_reordered_coef")
+        if cached is None:
+            coef = self.coef
+            gated = [coef[n + m + k * n:n + m + (k + 1) * n] for k in range(len(self.gates))]
+            cached = np.ascontiguousarray(np.vstack([coef[:n], *gated, coef[n:n + m]]))
+            object.__setattr__(self, "_reordered_coef", cached)
+        return cached
 
 
 @dataclass(frozen=True, eq=False)
@@ -80,13 +144,25 @@ class LinearHead:
     cue_coef: np.ndarray | None = None
     temperature: float = 1.0
     meta: dict[str, Any] = field(default_factory=dict)
+    fusion: Fusion | None = None
+    #: Class priors the calibrated probabilities assume (uniform for a model
+    #: fitted with balanced class weights); ``None`` means uniform.
+    priors: np.ndarray | None = None
 
     def logits(self, index: np.ndarray, values: np.ndarray, cue_features: tuple[float, ...] | None = None) -> np.ndarray:
         """Raw scores of one message from its tf-idf columns and cue features."""
         out = values @ self.coef[index] + self.intercept if len(index) else self.intercept.copy()
         if self.cue_coef is not None and cue_features is not None:
             out = out + np.asarray(cue_features) @ self.cue_coef
+        if self.fusion is not None and cue_features is not None:
+            out = self.fusion.logits(out, np.asarray(cue_features, dtype=np.float64))[0]
         return out
+
+    def train_priors(self) -> np.ndarray:
+        """The class priors this head's probabilities assume."""
+        if self.priors is None:
+            return np.full(len(self.classes), 1.0 / len(self.classes))
+        return np.asarray(self.priors, dtype=np.float64)
 
     def proba(self, index: np.ndarray, values: np.ndarray, cue_features: tuple[float, ...] | None = None) -> np.ndarray:
         """Calibrated class probabilities of one message."""

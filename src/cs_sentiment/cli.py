@@ -64,6 +64,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--typing-col", help="seconds the customer spent typing each message")
     p.add_argument("--prefix", default="", help="put before the result column names (e.g. pred_)")
     p.add_argument("--max-chars", type=int, default=10_000, help="longer messages are not scored (default 10000)")
+    p.add_argument("--adapt-priors", action="store_true",
+                   help="re-estimate the class priors on this file's customer messages (EM) before scoring")
 
     p = sub.add_parser("train", help="train a model on labelled messages")
     p.add_argument("data", help="labelled CSV/TSV/JSONL/Parquet")
@@ -75,6 +77,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--intent-map", help="TSV 'intent need acts_as' for your own intent labels")
     p.add_argument("--cv", type=int, default=5, help="folds for calibration and the cross-validated score")
     p.add_argument("--overwrite", action="store_true", help="replace a model already in --out")
+    p.add_argument("--priors", help="JSON file {\"emotion\": {label: weight}, \"intent\": {...}}: the deployment "
+                                    "priors the model applies by default (default: the training priors)")
 
     p = sub.add_parser("evaluate", help="evaluate a model on labelled messages")
     p.add_argument("data")
@@ -144,6 +148,7 @@ def _score(args: argparse.Namespace) -> int:
         time_col=args.time_col, role_col=args.role_col, jobs=args.jobs, chunksize=args.chunksize,
         encoding=args.encoding, model_dir=args.model, progress=not args.no_progress and sys.stderr.isatty(),
         assume_sorted=args.assume_sorted, typing_col=args.typing_col, prefix=args.prefix, max_chars=args.max_chars,
+        adapt_priors=args.adapt_priors,
     )
     print(summary.describe(), file=sys.stderr)
     return 1 if args.strict and summary.errors else 0
@@ -157,8 +162,11 @@ def _train(args: argparse.Namespace) -> int:
 
     if (out / MANIFEST).exists() and not args.overwrite:
         raise FileExistsError(f"{out} already holds a model; pass --overwrite to replace it")
+    priors = None
+    if args.priors:
+        priors = json.loads(Path(args.priors).read_text(encoding="utf-8"))
     analyzer = train(args.data, text_col=args.text_col, emotion_col=args.emotion_col, intent_col=args.intent_col,
-                     split_col=args.split_col, cv=args.cv or None, intent_map=args.intent_map)
+                     split_col=args.split_col, cv=args.cv or None, intent_map=args.intent_map, priors=priors)
     if args.cv and args.cv > 1:
         analyzer.model.manifest["cross_validation"] = _cross_validate(args, analyzer)
     analyzer.save(out, overwrite=True)

@@ -33,12 +33,18 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold
 from sklearn.utils.validation import check_is_fitted
 
-from .classifier import LinearHead, Vectorizer, softmax
+from .classifier import Fusion, LinearHead, Vectorizer, softmax
 from .exceptions import InvalidInputError
 from .features import FeatureAnalyzer
 from .normalize import normalize
 
 __all__ = ["EmotionClassifier", "IntentClassifier"]
+
+#: Folds for the out-of-fold scores the stacker is fitted on when ``cv`` is off.
+STACK_FOLDS = 5
+#: Cue features that gate the n-gram log-probabilities in the stacker (see
+#: :class:`~cs_sentiment.classifier.Fusion`).
+FUSION_GATES = ("negated", "contrast", "sarcasm")
 
 
 def _texts(X: Any, name: str = "X") -> list[str]:
@@ -99,34 +105,69 @@ class _TextClassifier(ClassifierMixin, BaseEstimator):
         self.vectorizer_ = TfidfVectorizer(analyzer=FeatureAnalyzer(tuple(self.ngram_range), self.use_words),
                                            sublinear_tf=self.sublinear_tf, binary=self.binary,
                                            min_df=self.min_df, lowercase=False)
-        design = self._design(normalized, fit=True)
+        stacked = self._stacked()
+        if stacked:
+            design = self.vectorizer_.fit_transform(normalized)
+            cues = self._cue_matrix(normalized)
+        else:
+            design = self._design(normalized, fit=True)
         self.model_ = self._new_model().fit(design, labels)
         self.classes_ = self.model_.classes_
         self.n_features_in_ = 1
         self.temperature_ = 1.0
-        if self.cv:
-            self.temperature_ = self._calibrate(design, labels)
+        self.fusion_model_ = None
+        _, counts = np.unique(labels, return_counts=True)
+        self.priors_ = (np.full(len(counts), 1.0 / len(counts)) if self.class_weight == "balanced"
+                        else counts / counts.sum())
+        folds = self._folds(labels)
+        if stacked:
+            if folds < 2:
+                raise ValueError("the stacked emotion model needs at least two examples of every class")
+            # Out-of-fold n-gram scores: the stacker learns how far the n-grams
+            # can be trusted on messages they have not seen.
+            oof = self._oof_logits(design, labels, folds, self._new_model)
+            inputs = Fusion.inputs(oof, cues, self._gates())
+            self.fusion_model_ = self._new_fusion().fit(inputs, labels)
+            if self.cv:
+                fused = self._oof_logits(inputs, labels, folds, self._new_fusion)
+                self.temperature_ = fit_temperature(fused, np.searchsorted(self.classes_, labels))
+        elif self.cv and folds >= 2:
+            logits = self._oof_logits(design, labels, folds, self._new_model)
+            self.temperature_ = fit_temperature(logits, np.searchsorted(self.classes_, labels))
         return self
 
-    def _calibrate(self, design: sparse.csr_matrix, labels: np.ndarray) -> float:
+    def _stacked(self) -> bool:
+        return False
+
+    def _gates(self) -> tuple[int, ...]:
+        return ()
+
+    def _new_fusion(self) -> LogisticRegression:
+        raise NotImplementedError
+
+    def _folds(self, labels: np.ndarray) -> int:
         _, counts = np.unique(labels, return_counts=True)
-        folds = min(int(self.cv), int(counts.min()))
-        if folds < 2:
-            return 1.0
-        index = np.searchsorted(self.classes_, labels)
+        return min(int(self.cv or STACK_FOLDS), int(counts.min()))
+
+    def _oof_logits(self, design: Any, labels: np.ndarray, folds: int, new_model: Any) -> np.ndarray:
+        """Out-of-fold decision scores, columns in ``classes_`` order."""
         logits = np.zeros((len(labels), len(self.classes_)))
         splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=self.random_state)
-        for train, test in splitter.split(design, labels):
-            model = self._new_model().fit(design[train], labels[train])
+        for train, test in splitter.split(np.zeros(len(labels)), labels):
+            model = new_model().fit(design[train], labels[train])
             cols = np.searchsorted(self.classes_, model.classes_)
             logits[np.ix_(test, cols)] = _full_logits(model, design[test])
-        return fit_temperature(logits, index)
+        return logits
 
     def decision_function(self, X: Iterable[str]) -> np.ndarray:
         """Uncalibrated class scores, columns in ``classes_`` order."""
         check_is_fitted(self, "model_")
         normalized = [normalize(t).text for t in _texts(X)]
-        return _full_logits(self.model_, self._design(normalized, fit=False))
+        if getattr(self, "fusion_model_", None) is None:
+            return _full_logits(self.model_, self._design(normalized, fit=False))
+        text = _full_logits(self.model_, self.vectorizer_.transform(normalized))
+        inputs = Fusion.inputs(text, self._cue_matrix(normalized), self._gates())
+        return _full_logits(self.fusion_model_, inputs)
 
     def predict_proba(self, X: Iterable[str]) -> np.ndarray:
         """Calibrated probabilities, columns in ``classes_`` order."""
@@ -141,7 +182,7 @@ class _TextClassifier(ClassifierMixin, BaseEstimator):
         """The ``n`` features with the largest weight for each class (what the model learned)."""
         check_is_fitted(self, "model_")
         names = list(self.vectorizer_.get_feature_names_out())
-        if self._uses_cues:
+        if self._uses_cues and getattr(self, "fusion_model_", None) is None:
             from .cues import CUE_FEATURE_NAMES
 
             names += [f"cue:{c}" for c in CUE_FEATURE_NAMES]
@@ -159,7 +200,12 @@ class _TextClassifier(ClassifierMixin, BaseEstimator):
         n_text = len(vocabulary)
         coef = _full_coef(self.model_)
         intercept = _full_intercept(self.model_)
-        cue_coef = coef[:, n_text:].T * self.cue_weight if self._uses_cues else None
+        fusion_model = getattr(self, "fusion_model_", None)
+        cue_coef = coef[:, n_text:].T * self.cue_weight if self._uses_cues and fusion_model is None else None
+        fusion = None
+        if fusion_model is not None:
+            fusion = Fusion(np.ascontiguousarray(_full_coef(fusion_model).T), _full_intercept(fusion_model),
+                            self._gates())
         return LinearHead(
             classes=tuple(str(c) for c in self.classes_),
             vectorizer=Vectorizer(vocabulary, np.asarray(self.vectorizer_.idf_, dtype=np.float64),
@@ -170,6 +216,8 @@ class _TextClassifier(ClassifierMixin, BaseEstimator):
             cue_coef=None if cue_coef is None else np.ascontiguousarray(cue_coef),
             temperature=float(self.temperature_),
             meta={"params": {k: (list(v) if isinstance(v, tuple) else v) for k, v in self.get_params().items()}},
+            fusion=fusion,
+            priors=np.asarray(self.priors_, dtype=np.float64),
         )
 
 
@@ -239,14 +287,22 @@ class IntentClassifier(_TextClassifier):
 
 
 class EmotionClassifier(_TextClassifier):
-    """Emotion from raw text: TF-IDF fused with lexicon cue features + logistic regression.
+    """Emotion from raw text: TF-IDF + logistic regression, stacked with the lexicon cue features.
 
     Parameters are those of :class:`IntentClassifier`, plus:
 
     cue_weight : float
-        Scale of the cue features against the L2-normalised tf-idf block.
+        Scale of the cue features against the L2-normalised tf-idf block
+        (``fusion="features"`` only).
     lexicon_dir : str or None
         Lexicon folder for the cue features (default: the packaged lexicons).
+    fusion : "stack" or "features"
+        How the lexicon cues meet the n-grams. ``"stack"`` (default): a second
+        logistic regression over the out-of-fold n-gram log-probabilities and
+        the cue features decides (:class:`~cs_sentiment.classifier.Fusion`);
+        ``"features"``: the cues are extra columns of one model.
+    fusion_C : float
+        Inverse regularisation strength of the stacker.
     """
 
     _uses_cues = True
@@ -254,7 +310,7 @@ class EmotionClassifier(_TextClassifier):
     def __init__(self, *, C: float = 10.0, class_weight: str | None = "balanced", max_iter: int = 3000,
                  ngram_range: tuple[int, int] = (1, 2), use_words: bool = True, sublinear_tf: bool = False,
                  binary: bool = True, min_df: int = 2, cv: int | None = 5, random_state: int = 0, cue_weight: float = 1.0,
-                 lexicon_dir: str | None = None):
+                 lexicon_dir: str | None = None, fusion: str = "stack", fusion_C: float = 1.0):
         self.C = C
         self.class_weight = class_weight
         self.max_iter = max_iter
@@ -267,6 +323,22 @@ class EmotionClassifier(_TextClassifier):
         self.random_state = random_state
         self.cue_weight = cue_weight
         self.lexicon_dir = lexicon_dir
+        self.fusion = fusion
+        self.fusion_C = fusion_C
+
+    def _stacked(self) -> bool:
+        if self.fusion not in ("stack", "features"):
+            raise ValueError(f"fusion must be 'stack' or 'features', got {self.fusion!r}")
+        return self.fusion == "stack"
+
+    def _gates(self) -> tuple[int, ...]:
+        from .cues import CUE_FEATURE_NAMES
+
+        return tuple(CUE_FEATURE_NAMES.index(g) for g in FUSION_GATES)
+
+    def _new_fusion(self) -> LogisticRegression:
+        return LogisticRegression(C=self.fusion_C, class_weight=self.class_weight, max_iter=self.max_iter,
+                                  random_state=self.random_state)
 
     def _cue_matrix(self, normalized: list[str]) -> np.ndarray:
         from .cues import scan_text

@@ -157,6 +157,8 @@ class CueKind(_Label):
     PAUSE = "pause"
     HISTORY = "history"
     ESCALATION = "escalation"
+    #: The decision went against what the cues suggest (or lacked support), and says why.
+    MODEL = "model"
 
 
 _ZH = {

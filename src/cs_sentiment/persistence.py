@@ -32,13 +32,16 @@ from typing import Any
 
 import numpy as np
 
-from .classifier import LinearHead, Vectorizer
+from .classifier import Fusion, LinearHead, Vectorizer
 from .exceptions import IncompatibleModelError, ModelLoadError, UntrustedModelError
 from .labels import NEED_BY_INTENT, Emotion, Need
 
 __all__ = ["FORMAT_VERSION", "CompiledModel", "load_model", "save_model"]
 
-FORMAT_VERSION = 1
+#: 2 adds the stacked fusion stage, the class priors and two cue features;
+#: a version 1 directory needs retraining (``cs-sentiment train``).
+FORMAT_VERSION = 2
+READABLE_VERSIONS = (2,)
 MANIFEST = "manifest.json"
 WEIGHTS = "weights.npz"
 #: Need and strategy behaviour of an intent the taxonomy does not know (a
@@ -111,13 +114,18 @@ def save_model(model: CompiledModel, directory: str | Path, *, overwrite: bool =
         arrays[f"{task}_intercept"] = head.intercept.astype(np.float64)
         if head.cue_coef is not None:
             arrays[f"{task}_cue_coef"] = head.cue_coef.astype(np.float64)
+        if head.fusion is not None:
+            arrays[f"{task}_fusion_coef"] = head.fusion.coef.astype(np.float64)
+            arrays[f"{task}_fusion_intercept"] = head.fusion.intercept.astype(np.float64)
         tasks[task] = {
             "classes": list(head.classes),
             "temperature": head.temperature,
             "vectorizer": names[task],
             "sublinear_tf": head.vectorizer.sublinear_tf,
             "binary": head.vectorizer.binary,
-            "uses_cues": head.cue_coef is not None,
+            "uses_cues": head.cue_coef is not None or head.fusion is not None,
+            "fusion": None if head.fusion is None else {"gates": list(head.fusion.gates)},
+            "train_priors": [float(p) for p in head.train_priors()],
             "meta": head.meta,
         }
     buffer = _npz_bytes(arrays)
@@ -205,9 +213,10 @@ def load_model(directory: str | Path | Traversable | None = None, *, trust: bool
     except (ValueError, UnicodeDecodeError) as exc:
         raise ModelLoadError(f"{root}/{MANIFEST} is not valid JSON: {exc}") from None
     version = manifest.get("format_version")
-    if version != FORMAT_VERSION:
+    if isinstance(version, bool) or version not in READABLE_VERSIONS:
         raise IncompatibleModelError(
-            f"{root} has model format_version {version!r}; this cs_sentiment reads format_version {FORMAT_VERSION}"
+            f"{root} has model format_version {version!r}; this cs_sentiment reads format_version "
+            f"{' or '.join(map(str, READABLE_VERSIONS))}"
         )
     blobs = {}
     for name, digest in manifest.get("files", {}).items():
@@ -234,6 +243,11 @@ def load_model(directory: str | Path | Traversable | None = None, *, trust: bool
                 features = json.loads(blobs[f"vocabulary_{name}.json"].decode("utf-8"))
                 vectorizers[name] = Vectorizer({f: i for i, f in enumerate(features)}, arrays[f"idf_{name}"],
                                                bool(spec.get("sublinear_tf", False)), bool(spec.get("binary", True)))
+            fusion = None
+            if spec.get("fusion") is not None:
+                fusion = Fusion(arrays[f"{task}_fusion_coef"], arrays[f"{task}_fusion_intercept"],
+                                tuple(int(g) for g in spec["fusion"]["gates"]))
+            priors = spec.get("train_priors")
             heads[task] = LinearHead(
                 classes=tuple(spec["classes"]),
                 vectorizer=vectorizers[name],
@@ -242,13 +256,28 @@ def load_model(directory: str | Path | Traversable | None = None, *, trust: bool
                 cue_coef=arrays.get(f"{task}_cue_coef"),
                 temperature=float(spec.get("temperature", 1.0)),
                 meta=spec.get("meta", {}),
+                fusion=fusion,
+                priors=None if priors is None else np.asarray(priors, dtype=np.float64),
             )
     except KeyError as exc:
         raise ModelLoadError(f"model in {root} is incomplete: missing {exc}") from None
     _check_emotions(heads["emotion"].classes, str(root))
     features = manifest.get("features", {})
+    _check_cue_features(heads, features.get("cue_features"), str(root))
     return CompiledModel(heads["emotion"], heads["intent"], tuple(features.get("ngram_range", (1, 3))),
                          bool(features.get("use_words", True)), manifest.get("intent_map", {}), manifest)
+
+
+def _check_cue_features(heads: dict[str, LinearHead], names: Any, where: str) -> None:
+    """The cue features a model was fitted on must be the ones this library computes, in order."""
+    from .cues import CUE_FEATURE_NAMES
+
+    if not any(h.cue_coef is not None or h.fusion is not None for h in heads.values()):
+        return
+    if names != list(CUE_FEATURE_NAMES):
+        raise IncompatibleModelError(
+            f"model in {where} was fitted on cue features {names!r}; this cs_sentiment computes "
+            f"{list(CUE_FEATURE_NAMES)}: retrain it with this version (cs-sentiment train)")
 
 
 def _check_emotions(classes: tuple[str, ...], where: str) -> None:

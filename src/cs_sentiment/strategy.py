@@ -40,6 +40,10 @@ SECONDARY_STEPS: dict[str, Step] = {
 #: Escalation risk from which the priority is raised at least to high / urgent (ours).
 PRIORITY_BY_RISK = ((0.5, Priority.HIGH), (0.7, Priority.URGENT))
 _PRIORITY_ORDER = {Priority.NORMAL: 0, Priority.HIGH: 1, Priority.URGENT: 2}
+#: Emotions of a customer who is not upset: their plan never apologises or
+#: offers compensation for something they did not raise (taxonomy v1.1).
+CALM_EMOTIONS = frozenset({"neutral", "satisfied"})
+_UPSET_ONLY_STEPS = frozenset({Step.APOLOGIZE, Step.OFFER_COMPENSATION})
 _EMOTIONS = frozenset(e.value for e in Emotion)
 
 
@@ -123,7 +127,12 @@ class StrategyTable:
     def choose(self, *, emotion: str, intensity: float, intent: str, escalation_risk: float, script: str,
                seed: str, secondary_intent: str | None = None, unsure: bool = False,
                emotional_support: bool = False, covers: tuple[str, ...] | None = None) -> Strategy:
-        """Apply the first matching rule; add the secondary intent's step, support and clarify steps."""
+        """Apply the first matching rule; add the secondary intent's step, support and clarify steps.
+
+        A calm customer's plan never gets ``apologize`` or ``offer_compensation``
+        (the rule table has no such row for them, and a second complaint
+        intent adds ``handoff`` instead).
+        """
         rule = next(r for r in self.rules if r.matches(emotion, intensity, intent, escalation_risk))
         steps = list(rule.steps)
         if emotional_support:
@@ -135,6 +144,8 @@ class StrategyTable:
             covers = (intent,) if not secondary_intent else (intent, secondary_intent)
         if secondary_intent:
             extra = SECONDARY_STEPS.get(secondary_intent)
+            if emotion in CALM_EMOTIONS and extra in _UPSET_ONLY_STEPS:
+                extra = Step.HANDOFF if secondary_intent == Intent.COMPLAINT else None
             if extra is not None and extra not in steps:
                 at = steps.index(Step.FOLLOW_UP) if Step.FOLLOW_UP in steps else len(steps)
                 steps.insert(at, extra)

@@ -9,7 +9,7 @@ top features per class.
 
 The shipped model is rebuilt from ``data/samples/corpus.csv`` with::
 
-    cs-sentiment train data/samples/corpus.csv --out models --overwrite
+    cs-sentiment train data/samples/corpus.csv --out models --overwrite --priors data/samples/live_chat_priors.json
 """
 
 from __future__ import annotations
@@ -107,7 +107,7 @@ def train(data: pd.DataFrame | str | Path, *, text_col: str = "text", emotion_co
           intent_col: str = "intent", split_col: str | None = "split", cv: int | None = 5,
           intent_map: Mapping[str, Mapping[str, str]] | str | Path | None = None,
           emotion_params: Mapping[str, Any] | None = None, intent_params: Mapping[str, Any] | None = None,
-          random_state: int = 0, **analyzer_options: Any) -> Analyzer:
+          random_state: int = 0, priors: Mapping[str, Any] | None = None, **analyzer_options: Any) -> Analyzer:
     """Fit the emotion and intent models on labelled messages; return a new :class:`Analyzer`.
 
     Parameters
@@ -127,6 +127,12 @@ def train(data: pd.DataFrame | str | Path, *, text_col: str = "text", emotion_co
         get need ``service`` and are handled like ``other``.
     emotion_params, intent_params : mapping, optional
         Parameters of :class:`EmotionClassifier` / :class:`IntentClassifier`.
+    priors : mapping, optional
+        Deployment priors ``{"emotion": {label: weight}, "intent": {…}}`` stored
+        in the model and applied by default (``Analyzer(priors="default")``);
+        without them the model applies the priors it was trained with. The
+        test-split metrics are measured with the training priors, so they do not
+        depend on this choice.
     **analyzer_options
         Passed to :class:`Analyzer` (``confidence_threshold``, ``extra_lexicons`` …).
 
@@ -152,6 +158,16 @@ def train(data: pd.DataFrame | str | Path, *, text_col: str = "text", emotion_co
     bad = sorted(set(emotions) - {e.value for e in Emotion})
     if bad:
         raise ValueError(f"emotion labels must be taxonomy ids ({', '.join(e.value for e in Emotion)}); got {bad[0]!r}")
+    heads = {}
+    if priors is not None:  # checked before the fit, not after a minute of training
+        from .priors import read_priors
+
+        classes = {"emotion": tuple(sorted(set(emotions))), "intent": tuple(sorted(set(intents)))}
+        unknown = [k for k in priors if k not in (*classes, "source")]
+        if unknown:
+            raise ValueError(f"priors has unknown key {unknown[0]!r}; keys are emotion, intent, source")
+        heads = {k: dict(zip(classes[k], read_priors(v, classes[k], k).tolist()))
+                 for k, v in priors.items() if k in classes}
     emotion_est = EmotionClassifier(cv=cv, random_state=random_state, **dict(emotion_params or {}))
     intent_est = IntentClassifier(cv=cv, random_state=random_state, **dict(intent_params or {}))
     emotion_est.fit(texts, emotions)
@@ -170,9 +186,14 @@ def train(data: pd.DataFrame | str | Path, *, text_col: str = "text", emotion_co
     model = CompiledModel(emotion_head, intent_head, tuple(intent_est.ngram_range),
                           intent_est.use_words, _load_intent_map(intent_map), manifest)
     analyzer = Analyzer(model=model, **analyzer_options)
+    if priors is not None:
+        manifest["priors"] = dict(heads)
+        if isinstance(priors.get("source"), str):
+            manifest["priors"]["source"] = priors["source"]
+        analyzer = Analyzer(model=model, **analyzer_options)
     analyzer.estimators_ = {"emotion": emotion_est, "intent": intent_est}
     if test_frame is not None and not test_frame.empty:
-        report = evaluate(analyzer, test_frame, text_col=text_col, emotion_col=emotion_col, intent_col=intent_col,
+        report = evaluate(analyzer.with_priors("train"), test_frame, text_col=text_col, emotion_col=emotion_col, intent_col=intent_col,
                           n_worst=0)
         manifest["metrics"] = _headline(report)
         analyzer.report_ = report
