@@ -18,9 +18,8 @@ import re
 import threading
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from importlib.resources.abc import Traversable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -45,6 +44,9 @@ from .persistence import CompiledModel, load_model, save_model
 from .priors import em_priors, logit_shift, read_priors
 from .results import Analysis, Cue
 from .strategy import StrategyTable
+
+if TYPE_CHECKING:  # importlib.resources.abc is Python 3.11+; only annotations use it
+    from importlib.resources.abc import Traversable
 
 __all__ = ["Analyzer", "analyze", "analyze_many"]
 
@@ -88,6 +90,11 @@ SHORT_UNSUPPORTED_WEIGHT = 0.5
 CONTRADICTION_VALENCE = 0.2
 #: Cue kinds that support every negative emotion on a short message.
 _NEGATIVE_SUPPORT_KINDS = frozenset({"sarcasm", "escalation", "punctuation", "repetition"})
+
+#: Analysed once when an analyzer is built: emoji (a skin-tone modifier and a
+#: ZWJ sequence), a platform code, traditional characters and jieba words.
+WARM_UP_MESSAGE = "請問訂單好了嗎？👍🏽👨\u200d👩\u200d👧[微笑]好的😊"
+_WARM_UP_LOCK = threading.Lock()
 
 _EMOTION_IDS = tuple(e.value for e in Emotion)
 #: Words that join two requests in one message, and where clauses split (ours).
@@ -185,6 +192,12 @@ class Analyzer:
         self._neutral_col = self.model.emotion.classes.index("neutral") if "neutral" in self.model.emotion.classes \
             else -1
         self._set_priors(priors)
+        # Third-party structures built lazily on first use (the emoji
+        # package's search tree, our jieba tokenizer, the OpenCC converters)
+        # are not safe to build from many threads at once: build them here,
+        # once, under a lock every analyzer shares.
+        with _WARM_UP_LOCK:
+            self.analyze(WARM_UP_MESSAGE)
 
     # -- priors ---------------------------------------------------------------
     def _set_priors(self, priors: Mapping[str, Any] | str | None) -> None:

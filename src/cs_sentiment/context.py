@@ -13,6 +13,7 @@ cs_sentiment.exceptions.InvalidContextError: unknown context key 'typing_secs'; 
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from datetime import datetime
@@ -24,6 +25,12 @@ __all__ = ["CONTEXT_KEYS", "Context"]
 
 CONTEXT_KEYS = ("history", "typing_seconds", "seconds_since_last", "previous_complaints",
                 "customer_baseline_cps")
+#: Characters kept of each history message: the history rules compare
+#: character bigrams and valence, which a longer message does not change much,
+#: and the analyzer's digest cache keeps at most this much per entry (ours).
+MAX_HISTORY_CHARS = 2_000
+#: Complaints on record beyond this are not a real customer record (ours).
+MAX_COMPLAINTS = 1_000_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,7 +40,8 @@ class Context:
     Parameters
     ----------
     history : sequence of str or of {"text", "ts"} mappings
-        Earlier customer messages of this conversation, oldest first.
+        Earlier customer messages of this conversation, oldest first (each
+        read up to :data:`MAX_HISTORY_CHARS` characters).
     typing_seconds : float
         Seconds the customer spent typing this message (> 0).
     seconds_since_last : float
@@ -74,16 +82,21 @@ class Context:
             )
         complaints = self.previous_complaints
         if complaints is not None:
-            if isinstance(complaints, bool) or not isinstance(complaints, int):
-                if isinstance(complaints, float) and complaints.is_integer():
-                    complaints = int(complaints)
-                else:
+            if _is_bool(complaints) or not isinstance(complaints, numbers.Real):
+                raise InvalidContextError(
+                    f"context key 'previous_complaints' must be an int, got {type(complaints).__name__}"
+                )
+            if not isinstance(complaints, numbers.Integral):
+                value = float(complaints)
+                if not value.is_integer():
                     raise InvalidContextError(
-                        f"context key 'previous_complaints' must be an int, got {type(complaints).__name__}"
+                        f"context key 'previous_complaints' must be a whole number, got {complaints!r}"
                     )
-            if complaints < 0:
-                raise InvalidContextError(f"context key 'previous_complaints' must be >= 0, got {complaints}")
-            object.__setattr__(self, "previous_complaints", complaints)
+            if not 0 <= complaints <= MAX_COMPLAINTS:
+                raise InvalidContextError(
+                    f"context key 'previous_complaints' must be in [0, {MAX_COMPLAINTS:,}], got {complaints!r:.40}"
+                )
+            object.__setattr__(self, "previous_complaints", int(complaints))
 
     @classmethod
     def from_value(cls, value: Context | Mapping[str, Any] | None) -> Context:
@@ -112,15 +125,24 @@ class Context:
         return out
 
 
+def _is_bool(value: Any) -> bool:
+    """``bool`` or numpy's ``bool_`` (a flag is not a count or a duration)."""
+    return isinstance(value, bool) or type(value).__name__ == "bool_"
+
+
 def _non_negative(value: Any, name: str) -> float | None:
+    """A finite number >= 0 as a float: Python or numpy ints and floats (what pandas hands over)."""
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
+    if _is_bool(value) or not isinstance(value, numbers.Real):
         raise InvalidContextError(f"context key {name!r} must be a number, got {type(value).__name__}")
-    value = float(value)
-    if not math.isfinite(value) or value < 0:
-        raise InvalidContextError(f"context key {name!r} must be a finite number >= 0, got {value!r}")
-    return value
+    try:
+        number = float(value)
+    except OverflowError:
+        raise InvalidContextError(f"context key {name!r} is too large: {value!r:.40}") from None
+    if not math.isfinite(number) or number < 0:
+        raise InvalidContextError(f"context key {name!r} must be a finite number >= 0, got {value!r:.40}")
+    return number
 
 
 def _timestamp(value: Any, name: str) -> float | None:
@@ -128,11 +150,15 @@ def _timestamp(value: Any, name: str) -> float | None:
         return None
     if isinstance(value, datetime):
         return value.timestamp()
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise InvalidContextError(
-            f"context key {name!r}: ts must be a datetime or epoch seconds, got {value!r}"
-        )
-    return float(value)
+    if _is_bool(value) or not isinstance(value, numbers.Real):
+        raise InvalidContextError(f"context key {name!r}: ts must be a datetime or epoch seconds, got {value!r:.40}")
+    try:
+        number = float(value)
+    except OverflowError:
+        number = math.inf
+    if not math.isfinite(number):
+        raise InvalidContextError(f"context key {name!r}: ts must be a finite epoch time, got {value!r:.40}")
+    return number
 
 
 def _history(value: Any) -> tuple[tuple[str, ...], tuple[float | None, ...]]:
@@ -146,7 +172,7 @@ def _history(value: Any) -> tuple[tuple[str, ...], tuple[float | None, ...]]:
     stamps: list[float | None] = []
     for i, item in enumerate(value):
         if isinstance(item, str):
-            texts.append(item)
+            texts.append(item[:MAX_HISTORY_CHARS])
             stamps.append(None)
         elif isinstance(item, Mapping) and isinstance(item.get("text"), str):
             extra = set(item) - {"text", "ts"}
@@ -154,7 +180,7 @@ def _history(value: Any) -> tuple[tuple[str, ...], tuple[float | None, ...]]:
                 raise InvalidContextError(
                     f"context key 'history' item {i} has unknown key {sorted(extra)[0]!r}; valid keys: text, ts"
                 )
-            texts.append(item["text"])
+            texts.append(item["text"][:MAX_HISTORY_CHARS])
             stamps.append(_timestamp(item.get("ts"), "history"))
         else:
             raise InvalidContextError(

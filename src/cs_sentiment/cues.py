@@ -117,7 +117,9 @@ MAX_SCAN_CHARS = 200_000
 _EMOTIONS = tuple(e.value for e in Emotion if e is not Emotion.NEUTRAL)
 _CLAUSE_BREAK = re.compile(r"[,.!?;:，。！？；：、~～\n…]")
 _EXCLAIM = re.compile(r"!+")
-_QUESTION_RUN = re.compile(r"\?{2,}|[?!]*\?[?!]*!+[?!]*|[?!]*![?!]*\?[?!]*")
+#: A run of ? and ! (linear: one character class, no nested quantifiers); it is a
+#: question run when it holds two ? or a ? and a ! (？？？, ?!, ！？).
+_PUNCT_RUN = re.compile(r"[?!]+")
 _ELLIPSIS = re.compile(r"\.{3,}|。{2,}|…+")
 _CHAR_RUN = re.compile(r"([^\W\d_])\1{2,}")
 _PHRASE_RUN = re.compile(r"([^\W\d_]{2,4})(?:[^\n]{0,12}?\1)+")
@@ -335,7 +337,10 @@ def scan_text(norm: NormalizedText, lexicon: Lexicon) -> TextCues:
     emphasis += n_exclaim * EXCLAMATION_BOOST
     question_run = False
     has_bang = n_exclaim > 0
-    for m in _QUESTION_RUN.finditer(text) if question and ("?" in text) else ():
+    for m in _PUNCT_RUN.finditer(text) if question and ("?" in text) else ():
+        run = m.group()
+        if run.count("?") < 2 and not ("?" in run and "!" in run):
+            continue
         question_run = True
         emphasis += min(len(m.group()), MAX_QUESTION_MARKS) * QUESTION_RUN_BOOST
         found.append(_cue(norm, CueKind.PUNCTUATION, m.start(), m.end(),

@@ -23,12 +23,14 @@ import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from importlib.resources import files
-from importlib.resources.abc import Traversable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .exceptions import LexiconFormatError
 from .labels import Emotion, StrategyId
+
+if TYPE_CHECKING:  # importlib.resources.abc is Python 3.11+; only annotations use it
+    from importlib.resources.abc import Traversable
 
 __all__ = ["FORMATS", "Entry", "Lexicon", "load_domain_words", "read_tsv"]
 

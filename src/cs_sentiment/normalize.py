@@ -31,16 +31,31 @@ from functools import cache
 
 from .labels import Script
 
-__all__ = ["NormalizedText", "detect_script", "normalize", "to_simplified", "to_traditional"]
+__all__ = ["MAX_MESSAGE_CHARS", "NormalizedText", "detect_script", "normalize", "to_simplified", "to_traditional"]
 
 _ENTITY_OR_TAG = re.compile(r"<[a-zA-Z/!][^<>]{0,200}>|&(?:#\d{1,7}|#x[0-9a-fA-F]{1,6}|[a-zA-Z]{2,8});")
-# Anything that needs the slow, character-by-character path.
+# Anything that needs the slow, character-by-character path: control and
+# format characters (soft hyphen, Mongolian vowel separator, invisible
+# operators, bidi controls, interlinear annotation, tag characters), private
+# use, surrogates, odd spaces, markup, and marks that NFKC may compose with the
+# character before them (then NFKC changes positions, not only lengths).
 _NEEDS_WORK = re.compile(
-    r"[\x00-\x1f\x7f-\x9f\u00a0\u1680\u2000-\u200c\u200e\u200f\u2028-\u202f\u205f\u2060\u3000\ufeff"
-    r"\ud800-\udfff<&]|  |^ | $"
+    r"[\x00-\x1f\x7f-\x9f\u00a0\u00ad\u034f\u061c\u115f\u1160\u1680\u180b-\u180f\u2000-\u200c\u200e\u200f"
+    r"\u2028-\u202f\u205f-\u206f\u3000\u3164\ufe00-\ufe0e\ufeff\uffa0\ufff0-\ufffb\ud800-\udfff\ue000-\uf8ff"
+    r"\U000e0000-\U000e0fff\U000f0000-\U0010ffff<&"
+    r"\u0300-\u036f\u0483-\u0489\u0591-\u05c7\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed\u0900-\u0dff"
+    r"\u1100-\u11ff\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\u302a-\u302f\u3099\u309a\ufe20-\ufe2f]"
+    r"|  |^ | $"
 )
+#: Characters of a message normalisation reads; the rest is not analysed (a
+#: helpdesk message is rarely over 1,000 characters; this bounds the time and
+#: memory of any input, also text NFKC expands 18-fold, like U+FDFA).
+MAX_MESSAGE_CHARS = 20_000
 _DROP_CATEGORIES = frozenset({"Cc", "Cs", "Co", "Cn"})
 _KEEP_FORMAT = frozenset({"\u200d"})  # zero-width joiner: part of emoji sequences
+#: Default-ignorable marks that are not format characters (combining grapheme
+#: joiner, Hangul fillers, Mongolian variation selectors): invisible, dropped too.
+_DROP_CHARS = frozenset("\u034f\u115f\u1160\u3164\uffa0\u180b\u180c\u180d\u180f")
 
 
 @cache
@@ -142,14 +157,19 @@ def _script_of(text: str, simplified: str) -> Script:
 def normalize(message: str) -> NormalizedText:
     """Normalise one message; never raises on any ``str``.
 
+    Only the first :data:`MAX_MESSAGE_CHARS` characters are read (and at most
+    that many come out); spans still index the original message.
+
     >>> normalize("").text
     ''
     >>> normalize("<p>退款&amp;退货</p>").text
     '退款&退货'
     """
-    if not _NEEDS_WORK.search(message):
+    if len(message) <= MAX_MESSAGE_CHARS and not _NEEDS_WORK.search(message):
         # Full-width punctuation (，！？) is the common case: NFKC maps it one
-        # character to one character, so positions stay the same.
+        # character to one character, so positions stay the same. (No
+        # composing mark is present, so NFKC cannot shorten one place while
+        # lengthening another.)
         folded = message if unicodedata.is_normalized("NFKC", message) else unicodedata.normalize("NFKC", message)
         lowered = folded.lower()
         if len(lowered) == len(message) and not _NEEDS_WORK.search(lowered):
@@ -168,6 +188,8 @@ def _normalize_slow(message: str) -> NormalizedText:
 
     def emit(chunk: str, start: int, end: int) -> None:
         nonlocal last_space
+        if len(out) >= MAX_MESSAGE_CHARS:
+            raise _Full
         for ch in chunk:
             if ch.isspace():
                 if last_space:
@@ -181,15 +203,20 @@ def _normalize_slow(message: str) -> NormalizedText:
             ends.append(end)
 
     pos = 0
-    for match in _ENTITY_OR_TAG.finditer(message):
-        _emit_plain(message, pos, match.start(), emit)
-        token = match.group()
-        if token.startswith("&"):
-            emit(html.unescape(token), match.start(), match.end())
-        else:
-            emit(" ", match.start(), match.end())
-        pos = match.end()
-    _emit_plain(message, pos, len(message), emit)
+    head = message[:MAX_MESSAGE_CHARS]
+    try:
+        for match in _ENTITY_OR_TAG.finditer(head):
+            _emit_plain(head, pos, match.start(), emit)
+            token = match.group()
+            if token.startswith("&"):
+                emit(html.unescape(token), match.start(), match.end())
+            else:
+                emit(" ", match.start(), match.end())
+            pos = match.end()
+        _emit_plain(head, pos, len(head), emit)
+    except _Full:
+        pass
+    del out[MAX_MESSAGE_CHARS:], starts[MAX_MESSAGE_CHARS:], ends[MAX_MESSAGE_CHARS:]
     while out and out[-1] == " ":
         out.pop()
         starts.pop()
@@ -198,6 +225,10 @@ def _normalize_slow(message: str) -> NormalizedText:
     simplified = _simplify_keeping_length(lowered, starts, ends)
     script = _script_of(lowered, simplified)
     return NormalizedText(message, simplified, script, starts, ends)
+
+
+class _Full(Exception):
+    """Raised inside the slow path once :data:`MAX_MESSAGE_CHARS` characters are out."""
 
 
 def _emit_plain(message: str, begin: int, end: int, emit) -> None:
@@ -210,7 +241,7 @@ def _emit_plain(message: str, begin: int, end: int, emit) -> None:
                 emit(ch.lower(), i, i + 1)
             continue
         category = unicodedata.category(ch)
-        if category in _DROP_CATEGORIES or (category == "Cf" and ch not in _KEEP_FORMAT):
+        if category in _DROP_CATEGORIES or (category == "Cf" and ch not in _KEEP_FORMAT) or ch in _DROP_CHARS:
             continue
         emit(unicodedata.normalize("NFKC", ch).lower(), i, i + 1)
 

@@ -26,15 +26,17 @@ import os
 import tempfile
 from dataclasses import dataclass, field
 from importlib.resources import files
-from importlib.resources.abc import Traversable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from .classifier import Fusion, LinearHead, Vectorizer
 from .exceptions import IncompatibleModelError, ModelLoadError, UntrustedModelError
 from .labels import NEED_BY_INTENT, Emotion, Need
+
+if TYPE_CHECKING:  # importlib.resources.abc is Python 3.11+; only annotations use it
+    from importlib.resources.abc import Traversable
 
 __all__ = ["FORMAT_VERSION", "CompiledModel", "load_model", "save_model"]
 

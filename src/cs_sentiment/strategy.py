@@ -18,13 +18,16 @@ from __future__ import annotations
 import zlib
 from dataclasses import dataclass
 from importlib.resources import files
-from importlib.resources.abc import Traversable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .exceptions import LexiconFormatError
 from .labels import Emotion, Intent, Priority, Script, Step, StrategyId
 from .lexicon import Lexicon, _number, read_tsv
 from .results import Strategy
+
+if TYPE_CHECKING:  # importlib.resources.abc is Python 3.11+; only annotations use it
+    from importlib.resources.abc import Traversable
 
 __all__ = ["SECONDARY_STEPS", "PRIORITY_BY_RISK", "Rule", "StrategyTable"]
 
