@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 from pathlib import Path
 
 import joblib
@@ -48,6 +49,14 @@ def _manifest(folder: Path) -> dict:
     return json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
 
 
+def _write_manifest(folder: Path, manifest: dict | str, *, sign: bool = True) -> None:
+    """Replace a copy's manifest; ``sign`` writes the matching manifest.sha256, as a forger would."""
+    data = (manifest if isinstance(manifest, str) else json.dumps(manifest)).encode("utf-8")
+    (folder / "manifest.json").write_bytes(data)
+    if sign:
+        (folder / "manifest.sha256").write_text(hashlib.sha256(data).hexdigest() + "\n", encoding="ascii")
+
+
 # --- round trip -------------------------------------------------------------------
 def test_save_and_load_give_identical_analyses(analyzer, saved):
     reloaded = Analyzer(model_dir=saved)
@@ -61,8 +70,10 @@ def test_saved_model_is_data_with_a_checksummed_manifest(saved):
     assert manifest["format_version"] == FORMAT_VERSION
     assert manifest["library_version"]
     names = {path.name for path in saved.iterdir()}
-    assert names == {"manifest.json"} | set(manifest["files"])
-    assert "weights.npz" in names and all(n.endswith((".json", ".npz")) for n in names)
+    assert names == {"manifest.json", "manifest.sha256"} | set(manifest["files"])
+    signature = (saved / "manifest.sha256").read_text(encoding="ascii").strip()
+    assert signature == hashlib.sha256((saved / "manifest.json").read_bytes()).hexdigest()
+    assert "weights.npz" in names and all(n.endswith((".json", ".npz", ".sha256")) for n in names)
     for name, digest in manifest["files"].items():
         assert hashlib.sha256((saved / name).read_bytes()).hexdigest() == digest
     with np.load(saved / "weights.npz", allow_pickle=False) as weights:
@@ -132,7 +143,7 @@ def test_folder_without_manifest_is_a_model_load_error(tmp_path):
 
 
 def test_manifest_that_is_not_json_is_a_model_load_error(model_copy):
-    (model_copy / "manifest.json").write_text("{not json", encoding="utf-8")
+    _write_manifest(model_copy, "{not json")
     with pytest.raises(ModelLoadError, match="manifest.json"):
         Analyzer(model_dir=model_copy)
 
@@ -141,7 +152,7 @@ def test_manifest_that_is_not_json_is_a_model_load_error(model_copy):
 def test_wrong_format_version_is_an_incompatible_model_error(model_copy, version):
     manifest = _manifest(model_copy)
     manifest["format_version"] = version
-    (model_copy / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    _write_manifest(model_copy, manifest)
     with pytest.raises(IncompatibleModelError, match="format_version"):
         Analyzer(model_dir=model_copy)
 
@@ -208,6 +219,89 @@ def test_saved_model_keeps_its_fusion_stage_and_default_priors(analyzer, tmp_pat
 def test_model_fitted_on_other_cue_features_is_an_incompatible_model_error(model_copy):
     manifest = _manifest(model_copy)
     manifest["features"]["cue_features"] = manifest["features"]["cue_features"][:-1]
-    (model_copy / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    _write_manifest(model_copy, manifest)
     with pytest.raises(IncompatibleModelError, match="cue features"):
+        Analyzer(model_dir=model_copy)
+
+
+# --- the model directory is a trust boundary (issue 8, item 15) -----------------------------------------
+def test_an_altered_manifest_is_refused_before_it_is_parsed(model_copy):
+    from cs_sentiment import ModelIntegrityError
+
+    manifest = _manifest(model_copy)
+    manifest["tasks"]["emotion"]["classes"].reverse()  # would make 无法接受 read satisfied
+    _write_manifest(model_copy, manifest, sign=False)
+    with pytest.raises(ModelIntegrityError, match="manifest.json does not match manifest.sha256"):
+        Analyzer(model_dir=model_copy)
+
+
+def test_a_model_without_its_manifest_signature_is_refused(model_copy):
+    from cs_sentiment import ModelIntegrityError
+
+    (model_copy / "manifest.sha256").unlink()
+    with pytest.raises(ModelIntegrityError, match="manifest.sha256"):
+        Analyzer(model_dir=model_copy)
+
+
+@pytest.mark.parametrize(("edit", "field"), [
+    (lambda m: m["tasks"]["emotion"].__setitem__("temperature", -1), "temperature"),
+    (lambda m: m["tasks"]["emotion"].__setitem__("temperature", 0), "temperature"),
+    (lambda m: m["tasks"]["intent"].__setitem__("temperature", "1"), "temperature"),
+    (lambda m: m["tasks"]["emotion"]["classes"].__setitem__(1, m["tasks"]["emotion"]["classes"][0]), "classes"),
+    (lambda m: m["tasks"]["emotion"]["classes"].append("neutral2"), "shape"),
+    (lambda m: m["tasks"]["intent"].__setitem__("train_priors", [0.5, 0.5]), "train_priors"),
+    (lambda m: m["tasks"]["emotion"].__setitem__("binary", "yes"), "binary"),
+    (lambda m: m["tasks"]["emotion"].__setitem__("vectorizer", "../x"), "vectorizer"),
+    (lambda m: m["tasks"]["emotion"]["fusion"].__setitem__("gates", [99]), "gates"),
+    (lambda m: m["features"].__setitem__("ngram_range", [0, 9]), "ngram_range"),
+    (lambda m: m.__setitem__("tasks", []), "tasks"),
+])
+def test_every_field_is_validated_and_the_error_names_it(model_copy, edit, field):
+    from cs_sentiment import ModelFormatError
+
+    manifest = _manifest(model_copy)
+    edit(manifest)
+    _write_manifest(model_copy, manifest)
+    with pytest.raises(ModelFormatError, match=field):
+        Analyzer(model_dir=model_copy)
+
+
+@pytest.mark.parametrize("name", ["../../etc/passwd", "/etc/passwd", ".hidden", "sub/weights.npz", "manifest.json"])
+def test_files_outside_the_directory_are_never_read(model_copy, name):
+    from cs_sentiment import ModelFormatError
+
+    manifest = _manifest(model_copy)
+    manifest["files"][name] = "0" * 64
+    _write_manifest(model_copy, manifest)
+    with pytest.raises(ModelFormatError, match="not a plain file name"):
+        Analyzer(model_dir=model_copy)
+
+
+def test_an_oversized_file_is_refused_before_it_is_read(model_copy):
+    from cs_sentiment import ModelFormatError
+
+    with (model_copy / "big.bin").open("wb") as f:
+        f.truncate(3 << 30)  # 3 GiB, sparse: costs nothing unless read
+    manifest = _manifest(model_copy)
+    manifest["files"]["big.bin"] = "0" * 64
+    _write_manifest(model_copy, manifest)
+    start = time.perf_counter()
+    with pytest.raises(ModelFormatError, match="big.bin is 3,221,225,472 bytes"):
+        Analyzer(model_dir=model_copy)
+    assert time.perf_counter() - start < 5
+
+
+def test_arrays_that_decompress_beyond_the_limit_are_refused_before_loading(model_copy, monkeypatch):
+    import io
+
+    from cs_sentiment import ModelFormatError, persistence
+
+    monkeypatch.setattr(persistence, "MAX_ARRAY_BYTES", 1 << 20)
+    buffer = io.BytesIO()
+    np.savez_compressed(buffer, zeros=np.zeros(1 << 18))  # 2 MiB of zeros in a few KB
+    (model_copy / "weights.npz").write_bytes(buffer.getvalue())
+    manifest = _manifest(model_copy)
+    manifest["files"]["weights.npz"] = hashlib.sha256(buffer.getvalue()).hexdigest()
+    _write_manifest(model_copy, manifest)
+    with pytest.raises(ModelFormatError, match="once decompressed"):
         Analyzer(model_dir=model_copy)

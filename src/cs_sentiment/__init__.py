@@ -23,6 +23,8 @@ from .exceptions import (
     InvalidContextError,
     InvalidInputError,
     LexiconFormatError,
+    ModelFormatError,
+    ModelIntegrityError,
     ModelLoadError,
     UntrustedModelError,
 )
@@ -40,7 +42,8 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = [
     "Analysis", "Analyzer", "ConversationAnalysis", "Context", "CsSentimentError", "Cue", "CueKind", "Emotion",
     "EmotionClassifier", "IncompatibleModelError", "IntensityLevel", "Intent", "IntentClassifier",
-    "InvalidContextError", "InvalidInputError", "LexiconFormatError", "ModelLoadError", "Need", "Polarity",
+    "InvalidContextError", "InvalidInputError", "LexiconFormatError", "ModelFormatError", "ModelIntegrityError",
+    "ModelLoadError", "Need", "Polarity",
     "Priority", "Script", "Step", "Strategy", "StrategyId", "UntrustedModelError", "__version__", "analyze",
     "analyze_conversation", "analyze_many", "evaluate", "score_frame", "train",
 ]

@@ -14,6 +14,8 @@ __all__ = [
     "InvalidContextError",
     "InvalidInputError",
     "LexiconFormatError",
+    "ModelFormatError",
+    "ModelIntegrityError",
     "ModelLoadError",
     "UntrustedModelError",
 ]
@@ -45,3 +47,12 @@ class IncompatibleModelError(ModelLoadError):
 
 class UntrustedModelError(ModelLoadError):
     """Loading a pickled (joblib) model was refused because ``trust=True`` was not given."""
+
+
+class ModelIntegrityError(ModelLoadError):
+    """A model file, or the manifest itself, is missing or does not match its sha256."""
+
+
+class ModelFormatError(ModelLoadError):
+    """A model directory holds something a model does not: a path outside it, an oversized file or array,
+    a field of the wrong type or range (the message names the file and the field)."""

@@ -11,6 +11,8 @@ A model directory holds:
 ``weights.npz``
     idf, coefficients and intercepts as plain arrays (read with
     ``allow_pickle=False``).
+``manifest.sha256``
+    The sha256 of ``manifest.json``'s bytes.
 
 Loading checks the format version (:class:`IncompatibleModelError`) and every
 checksum (:class:`ModelLoadError`), so a tampered or half-copied model is a
@@ -22,7 +24,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
+import re
 import tempfile
 from dataclasses import dataclass, field
 from importlib.resources import files
@@ -32,7 +36,13 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .classifier import Fusion, LinearHead, Vectorizer
-from .exceptions import IncompatibleModelError, ModelLoadError, UntrustedModelError
+from .exceptions import (
+    IncompatibleModelError,
+    ModelFormatError,
+    ModelIntegrityError,
+    ModelLoadError,
+    UntrustedModelError,
+)
 from .labels import NEED_BY_INTENT, Emotion, Need
 
 if TYPE_CHECKING:  # importlib.resources.abc is Python 3.11+; only annotations use it
@@ -45,7 +55,15 @@ __all__ = ["FORMAT_VERSION", "CompiledModel", "load_model", "save_model"]
 FORMAT_VERSION = 2
 READABLE_VERSIONS = (2,)
 MANIFEST = "manifest.json"
+#: The sha256 of manifest.json's bytes, checked before the manifest is parsed.
+SIGNATURE = "manifest.sha256"
 WEIGHTS = "weights.npz"
+#: Size limits of a model directory (ours: the shipped model is 5 MB, its manifest 5 KB).
+MAX_MANIFEST_BYTES = 1 << 20
+MAX_FILE_BYTES = 256 << 20
+MAX_ARRAY_BYTES = 512 << 20
+#: A file or vectorizer name of a model directory: plain, no path separators, no leading dot.
+_SAFE_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}\Z")
 #: Need and strategy behaviour of an intent the taxonomy does not know (a
 #: company's own label): need ``service``, handled like ``other`` by the
 #: strategy table. Override per intent with ``intent_map`` (see :func:`cs_sentiment.train`).
@@ -149,7 +167,9 @@ def save_model(model: CompiledModel, directory: str | Path, *, overwrite: bool =
     }
     for name, data in blobs.items():
         _atomic_write(directory / name, data)
-    _atomic_write(directory / MANIFEST, (json.dumps(manifest, ensure_ascii=False, indent=2) + "\n").encode("utf-8"))
+    manifest_bytes = (json.dumps(manifest, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+    _atomic_write(directory / MANIFEST, manifest_bytes)
+    _atomic_write(directory / SIGNATURE, (_sha256(manifest_bytes) + "\n").encode("ascii"))
     return directory
 
 
@@ -190,6 +210,14 @@ def _versions() -> dict[str, str]:
 def load_model(directory: str | Path | Traversable | None = None, *, trust: bool = False) -> CompiledModel:
     """Load a model directory (default: the shipped model) without unpickling.
 
+    A model directory is a trust boundary. Before anything is parsed, the
+    manifest's own sha256 (``manifest.sha256``) is checked, then every file the
+    manifest lists is read (only plain names inside the directory, each under
+    :data:`MAX_FILE_BYTES`) and checked against its sha256. Then every field is
+    validated: classes unique and matching the arrays, temperatures finite and
+    > 0, priors positive, array shapes and dtypes as declared, no more than
+    :data:`MAX_ARRAY_BYTES` of arrays once decompressed.
+
     A path to a ``.joblib`` file instead loads the user's own fitted
     ``{"emotion": EmotionClassifier, "intent": IntentClassifier}`` mapping,
     and only when ``trust=True``: unpickling can run arbitrary code, so load
@@ -197,8 +225,11 @@ def load_model(directory: str | Path | Traversable | None = None, *, trust: bool
 
     Raises
     ------
-    ModelLoadError
-        A file is missing or its checksum does not match the manifest.
+    ModelIntegrityError
+        The manifest or a file does not match its sha256, or a file is missing.
+    ModelFormatError
+        A name, a field, an array or a size is not what a model has (the
+        message names the file and the field).
     IncompatibleModelError
         The manifest's ``format_version`` is not one this library reads.
     UntrustedModelError
@@ -207,67 +238,186 @@ def load_model(directory: str | Path | Traversable | None = None, *, trust: bool
     if directory is not None and str(directory).endswith((".joblib", ".pkl", ".pickle")):
         return _load_joblib(Path(directory), trust)
     root: Traversable = files("cs_sentiment.default_model") if directory is None else Path(directory)
+    where = str(root)
     manifest_file = root / MANIFEST
     if not manifest_file.is_file():
-        raise ModelLoadError(f"no {MANIFEST} in {root}: not a cs_sentiment model directory")
+        raise ModelLoadError(f"no {MANIFEST} in {where}: not a cs_sentiment model directory")
+    raw = _read_limited(root, MANIFEST, MAX_MANIFEST_BYTES)
+    signature = root / SIGNATURE
+    if not signature.is_file():
+        raise ModelIntegrityError(f"{where}: no {SIGNATURE}, so {MANIFEST} cannot be verified (save it again with "
+                                  "this cs_sentiment)")
+    expected = _read_limited(root, SIGNATURE, 256).decode("ascii", "replace").strip()
+    if _sha256(raw) != expected:
+        raise ModelIntegrityError(f"{where}/{MANIFEST} does not match {SIGNATURE}: the manifest was altered")
     try:
-        manifest = json.loads(manifest_file.read_text(encoding="utf-8"))
+        manifest = json.loads(raw.decode("utf-8"))
     except (ValueError, UnicodeDecodeError) as exc:
-        raise ModelLoadError(f"{root}/{MANIFEST} is not valid JSON: {exc}") from None
+        raise ModelFormatError(f"{where}/{MANIFEST} is not valid JSON: {exc}") from None
+    if not isinstance(manifest, dict):
+        raise ModelFormatError(f"{where}/{MANIFEST} must hold a JSON object")
     version = manifest.get("format_version")
-    if isinstance(version, bool) or version not in READABLE_VERSIONS:
+    if type(version) is not int or version not in READABLE_VERSIONS:
         raise IncompatibleModelError(
-            f"{root} has model format_version {version!r}; this cs_sentiment reads format_version "
+            f"{where} has model format_version {version!r}; this cs_sentiment reads format_version "
             f"{' or '.join(map(str, READABLE_VERSIONS))}"
         )
+    listed = _field(manifest, "files", dict, where)
     blobs = {}
-    for name, digest in manifest.get("files", {}).items():
-        resource = root / name
-        if not resource.is_file():
-            raise ModelLoadError(f"missing model file {name} in {root}")
-        data = resource.read_bytes()
-        if _sha256(data) != digest:
-            raise ModelLoadError(f"{root}/{name} does not match the sha256 in {MANIFEST}: the model was altered")
+    for name, digest in listed.items():
+        if not isinstance(name, str) or not _SAFE_NAME.match(name) or name in (MANIFEST, SIGNATURE):
+            raise ModelFormatError(f"{where}/{MANIFEST}: files lists {name!r}, which is not a plain file name "
+                                   "of this directory")
+        if not (root / name).is_file():
+            raise ModelIntegrityError(f"missing model file {name} in {where}")
+        data = _read_limited(root, name, MAX_FILE_BYTES)
+        if not isinstance(digest, str) or _sha256(data) != digest:
+            raise ModelIntegrityError(f"{where}/{name} does not match the sha256 in {MANIFEST}: the model was altered")
         blobs[name] = data
     if WEIGHTS not in blobs:
-        raise ModelLoadError(f"{MANIFEST} in {root} lists no {WEIGHTS}")
-    import io
-
-    with np.load(io.BytesIO(blobs[WEIGHTS]), allow_pickle=False) as npz:
-        arrays = {k: npz[k] for k in npz.files}
+        raise ModelFormatError(f"{MANIFEST} in {where} lists no {WEIGHTS}")
+    arrays = _read_arrays(blobs[WEIGHTS], f"{where}/{WEIGHTS}")
+    features = _field(manifest, "features", dict, where)
+    ngram = features.get("ngram_range")
+    if (not isinstance(ngram, list) or len(ngram) != 2 or not all(type(n) is int for n in ngram)
+            or not 1 <= ngram[0] <= ngram[1] <= 6):
+        raise ModelFormatError(f"{where}/{MANIFEST}: features.ngram_range must be [low, high] with 1 <= low <= high "
+                               f"<= 6, got {ngram!r}")
+    use_words = features.get("use_words")
+    if not isinstance(use_words, bool):
+        raise ModelFormatError(f"{where}/{MANIFEST}: features.use_words must be true or false, got {use_words!r}")
+    tasks = _field(manifest, "tasks", dict, where)
     vectorizers: dict[str, Vectorizer] = {}
     heads: dict[str, LinearHead] = {}
+    for task in ("emotion", "intent"):
+        spec = _field(tasks, task, dict, f"{where}/{MANIFEST} tasks")
+        heads[task] = _head(task, spec, arrays, blobs, vectorizers, f"{where}/{MANIFEST} tasks.{task}")
+    _check_emotions(heads["emotion"].classes, where)
+    _check_cue_features(heads, features.get("cue_features"), where)
+    intent_map = manifest.get("intent_map", {})
+    if not isinstance(intent_map, dict):
+        raise ModelFormatError(f"{where}/{MANIFEST}: intent_map must be an object")
+    return CompiledModel(heads["emotion"], heads["intent"], (ngram[0], ngram[1]), use_words, intent_map, manifest)
+
+
+def _read_limited(root: Traversable, name: str, limit: int) -> bytes:
+    """The bytes of ``root/name``, refused when over ``limit`` (before reading it all)."""
+    resource = root / name
+    if isinstance(resource, Path):
+        try:
+            size = resource.stat().st_size
+        except OSError as exc:
+            raise ModelIntegrityError(f"{resource}: {exc.strerror}") from None
+        if size > limit:
+            raise ModelFormatError(f"{resource} is {size:,} bytes; a model file is at most {limit:,}")
+    with resource.open("rb") as f:
+        data = f.read(limit + 1)
+    if len(data) > limit:
+        raise ModelFormatError(f"{root}/{name} is over {limit:,} bytes; a model file is at most {limit:,}")
+    return data
+
+
+def _read_arrays(blob: bytes, where: str) -> dict[str, np.ndarray]:
+    """The arrays of ``weights.npz``: declared sizes checked before any is decompressed; numbers only."""
+    import io
+    import zipfile
+
     try:
-        for task in ("emotion", "intent"):
-            spec = manifest["tasks"][task]
-            name = spec["vectorizer"]
-            if name not in vectorizers:
-                features = json.loads(blobs[f"vocabulary_{name}.json"].decode("utf-8"))
-                vectorizers[name] = Vectorizer({f: i for i, f in enumerate(features)}, arrays[f"idf_{name}"],
-                                               bool(spec.get("sublinear_tf", False)), bool(spec.get("binary", True)))
-            fusion = None
-            if spec.get("fusion") is not None:
-                fusion = Fusion(arrays[f"{task}_fusion_coef"], arrays[f"{task}_fusion_intercept"],
-                                tuple(int(g) for g in spec["fusion"]["gates"]))
-            priors = spec.get("train_priors")
-            heads[task] = LinearHead(
-                classes=tuple(spec["classes"]),
-                vectorizer=vectorizers[name],
-                coef=arrays[f"{task}_coef"].astype(np.float64),
-                intercept=arrays[f"{task}_intercept"],
-                cue_coef=arrays.get(f"{task}_cue_coef"),
-                temperature=float(spec.get("temperature", 1.0)),
-                meta=spec.get("meta", {}),
-                fusion=fusion,
-                priors=None if priors is None else np.asarray(priors, dtype=np.float64),
-            )
-    except KeyError as exc:
-        raise ModelLoadError(f"model in {root} is incomplete: missing {exc}") from None
-    _check_emotions(heads["emotion"].classes, str(root))
-    features = manifest.get("features", {})
-    _check_cue_features(heads, features.get("cue_features"), str(root))
-    return CompiledModel(heads["emotion"], heads["intent"], tuple(features.get("ngram_range", (1, 3))),
-                         bool(features.get("use_words", True)), manifest.get("intent_map", {}), manifest)
+        with zipfile.ZipFile(io.BytesIO(blob)) as z:
+            declared = sum(info.file_size for info in z.infolist())
+    except zipfile.BadZipFile as exc:
+        raise ModelFormatError(f"{where} is not an npz archive: {exc}") from None
+    if declared > MAX_ARRAY_BYTES:
+        raise ModelFormatError(f"{where} holds {declared:,} bytes of arrays once decompressed; at most "
+                               f"{MAX_ARRAY_BYTES:,}")
+    try:
+        with np.load(io.BytesIO(blob), allow_pickle=False) as npz:
+            arrays = {k: npz[k] for k in npz.files}
+    except (ValueError, OSError, EOFError) as exc:
+        raise ModelFormatError(f"{where} cannot be read as arrays: {exc}") from None
+    for name, array in arrays.items():
+        if array.dtype.kind != "f" or not np.isfinite(array).all():
+            raise ModelFormatError(f"{where}: array {name} must hold finite floats, got dtype {array.dtype}")
+    return arrays
+
+
+def _field(mapping: dict, key: str, kind: type, where: str) -> Any:
+    value = mapping.get(key)
+    if not isinstance(value, kind):
+        raise ModelFormatError(f"{where}: {key} must be a{'n' if kind is dict else ''} "
+                               f"{'object' if kind is dict else kind.__name__}, got {type(value).__name__}")
+    return value
+
+
+def _array(arrays: dict[str, np.ndarray], name: str, shape: tuple[int, ...], where: str) -> np.ndarray:
+    array = arrays.get(name)
+    if array is None:
+        raise ModelFormatError(f"{where}: weights.npz has no array {name}")
+    if array.shape != shape:
+        raise ModelFormatError(f"{where}: array {name} has shape {array.shape}, expected {shape}")
+    return array
+
+
+def _head(task: str, spec: dict, arrays: dict[str, np.ndarray], blobs: dict[str, bytes],
+          vectorizers: dict[str, Vectorizer], where: str) -> LinearHead:
+    """One head from its manifest entry, every field and array checked."""
+    from .cues import CUE_FEATURE_NAMES
+
+    classes = spec.get("classes")
+    if (not isinstance(classes, list) or len(classes) < 2 or not all(isinstance(c, str) and c for c in classes)
+            or len(set(classes)) != len(classes)):
+        raise ModelFormatError(f"{where}.classes must be a list of at least two distinct labels, got {classes!r:.80}")
+    k = len(classes)
+    temperature = spec.get("temperature")
+    if isinstance(temperature, bool) or not isinstance(temperature, (int, float)) \
+            or not math.isfinite(temperature) or temperature <= 0:
+        raise ModelFormatError(f"{where}.temperature must be a finite number > 0, got {temperature!r}")
+    for flag in ("sublinear_tf", "binary"):
+        if not isinstance(spec.get(flag), bool):
+            raise ModelFormatError(f"{where}.{flag} must be true or false, got {spec.get(flag)!r}")
+    name = spec.get("vectorizer")
+    if not isinstance(name, str) or not _SAFE_NAME.match(name):
+        raise ModelFormatError(f"{where}.vectorizer must be a plain name, got {name!r:.80}")
+    if name not in vectorizers:
+        vocabulary_file = f"vocabulary_{name}.json"
+        if vocabulary_file not in blobs:
+            raise ModelFormatError(f"{where}.vectorizer: {vocabulary_file} is not among the manifest's files")
+        try:
+            features = json.loads(blobs[vocabulary_file].decode("utf-8"))
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise ModelFormatError(f"{vocabulary_file} is not valid JSON: {exc}") from None
+        if not isinstance(features, list) or not all(isinstance(f, str) for f in features) \
+                or len(set(features)) != len(features):
+            raise ModelFormatError(f"{vocabulary_file} must be a list of distinct feature strings")
+        idf = _array(arrays, f"idf_{name}", (len(features),), where)
+        vectorizers[name] = Vectorizer({f: i for i, f in enumerate(features)}, idf.astype(np.float64),
+                                       spec["sublinear_tf"], spec["binary"])
+    vectorizer = vectorizers[name]
+    n_features = len(vectorizer.vocabulary)
+    coef = _array(arrays, f"{task}_coef", (n_features, k), where)
+    intercept = _array(arrays, f"{task}_intercept", (k,), where)
+    cue_coef = arrays.get(f"{task}_cue_coef")
+    if cue_coef is not None:
+        cue_coef = _array(arrays, f"{task}_cue_coef", (len(CUE_FEATURE_NAMES), k), where)
+    fusion = None
+    if spec.get("fusion") is not None:
+        gates = spec["fusion"].get("gates") if isinstance(spec["fusion"], dict) else None
+        m = len(CUE_FEATURE_NAMES)
+        if not isinstance(gates, list) or not all(type(g) is int and 0 <= g < m for g in gates):
+            raise ModelFormatError(f"{where}.fusion.gates must be a list of cue-feature indices, got {gates!r:.80}")
+        fusion = Fusion(_array(arrays, f"{task}_fusion_coef", (k + m + k * len(gates), k), where),
+                        _array(arrays, f"{task}_fusion_intercept", (k,), where), tuple(gates))
+    priors = spec.get("train_priors")
+    if priors is not None:
+        if (not isinstance(priors, list) or len(priors) != k
+                or not all(not isinstance(p, bool) and isinstance(p, (int, float)) and math.isfinite(p) and p > 0
+                           for p in priors)):
+            raise ModelFormatError(f"{where}.train_priors must be {k} positive numbers, got {priors!r:.80}")
+        priors = np.asarray(priors, dtype=np.float64) / float(sum(priors))
+    meta = spec.get("meta", {})
+    return LinearHead(classes=tuple(classes), vectorizer=vectorizer, coef=coef.astype(np.float64),
+                      intercept=intercept.astype(np.float64), cue_coef=cue_coef, temperature=float(temperature),
+                      meta=meta if isinstance(meta, dict) else {}, fusion=fusion, priors=priors)
 
 
 def _check_cue_features(heads: dict[str, LinearHead], names: Any, where: str) -> None:
