@@ -171,14 +171,56 @@ def test_malformed_lines_in_the_middle_are_kept_with_an_error(tmp_path):
     assert out["emotion"].tolist()[3] != ""
 
 
-def test_a_record_the_parser_cannot_read_keeps_its_raw_text(tmp_path):
+def test_a_field_over_128_kib_stays_in_its_row_with_its_columns(tmp_path):
+    # issue 8, item 8: Python's csv stops at 128 KiB; 4 rows must stay 4 rows, columns intact
     src = tmp_path / "huge.csv"
-    src.write_text("id,text\n1,在吗\n2,\"" + "长" * 140_000 + "\n3,谢谢\n", encoding="utf-8")
+    big = "长" * 140_000
+    src.write_text(f'id,text,agent\n1,在吗,a\n2,"{big}",b\n3,{big},c\n4,谢谢,d\n', encoding="utf-8")
     summary = score_file(src, tmp_path / "out.csv")
     out = read_out(tmp_path / "out.csv")
-    assert summary.errors == 1 and out["id"].tolist()[0] == "1"
-    assert any(e.startswith("unreadable line 3") for e in out["error"])
-    assert sum(len(t) for t in out["text"]) > 140_000
+    assert summary.rows == 4 and out["id"].tolist() == ["1", "2", "3", "4"]
+    assert out["agent"].tolist() == ["a", "b", "c", "d"]
+    assert out["text"].tolist()[1:3] == [big, big]
+    assert all(e.startswith("text too long") for e in out["error"].tolist()[1:3])
+
+
+def test_an_unclosed_quote_in_csv_merges_no_rows_and_marks_its_line(tmp_path):
+    # issue 8, item 9: 40 rows with an unclosed quote in row 5 used to come out as 2
+    lines = [f"{i},消息{i},x" for i in range(40)]
+    lines[5] = '5,"消息5 我要退款,x'
+    src = tmp_path / "quote.csv"
+    src.write_text("id,text,tag\n" + "\n".join(lines) + "\n", encoding="utf-8")
+    summary = score_file(src, tmp_path / "out.csv")
+    out = read_out(tmp_path / "out.csv")
+    assert summary.rows == 40 and out["id"].tolist() == [str(i) for i in range(40)]
+    assert out["tag"].tolist() == ["x"] * 40
+    assert summary.errors == 1 and out["error"].tolist()[5].startswith("stray quote: line 7")
+    assert out["text"].tolist()[5] == '"消息5 我要退款'
+
+
+def test_a_tsv_message_starting_with_a_quote_is_read_as_written(tmp_path):
+    # issue 8, item 9: TSV carries no quoting; a leading " used to swallow the next two rows
+    src = tmp_path / "quote.tsv"
+    src.write_text('id\ttext\n1\t"好的\n2\t在吗\n3\t他说"没问题"\n4\t谢谢\n', encoding="utf-8")
+    summary = score_file(src, tmp_path / "out.tsv")
+    out = pd.read_csv(tmp_path / "out.tsv", sep="\t", dtype=str, keep_default_na=False, quoting=csv.QUOTE_NONE)
+    assert summary.rows == 4 and summary.errors == 0
+    assert out["text"].tolist() == ['"好的', "在吗", '他说"没问题"', "谢谢"]
+
+
+def test_a_real_multi_line_csv_value_stays_one_row(tmp_path):
+    src = tmp_path / "multi.csv"
+    src.write_text('id,text\n1,"第一行\n第二行，还是同一条消息"\n2,谢谢\n', encoding="utf-8")
+    out = read_out(tmp_path / "out.csv") if score_file(src, tmp_path / "out.csv").rows == 2 else None
+    assert out is not None and out["text"].tolist()[0] == "第一行\n第二行，还是同一条消息"
+
+
+def test_tsv_output_escapes_tabs_and_line_breaks_instead_of_quoting(tmp_path):
+    src = tmp_path / "in.csv"
+    src.write_text('id,text\n1,"第一行\n第二\t行"\n', encoding="utf-8")
+    score_file(src, tmp_path / "out.tsv")
+    lines = (tmp_path / "out.tsv").read_text(encoding="utf-8-sig").splitlines()
+    assert len(lines) == 2 and lines[1].split("\t")[1] == "第一行\\n第二\\t行"
 
 
 def test_blank_lines_are_not_rows(tmp_path):

@@ -14,8 +14,17 @@ message in ``error`` and empty results, and the run goes on:
 - a CSV/TSV line with the wrong number of fields: its fields are kept (missing ones
   empty; extra ones joined back, with the delimiter, into the last column), and
   ``error`` names the line;
-- a CSV/TSV record the parser cannot read at all (a field over 128 KiB, usually an
-  unclosed quote): its raw lines go into the text column;
+- TSV has no quoting (as spreadsheets and databases export it): every line is a
+  row, read as written, a leading ``"`` included; tabs and line breaks inside a
+  value are written out as ``\\t``, ``\\n``, ``\\r``;
+- a stray CSV quote never merges rows: when every line of a would-be multi-line
+  record is a full row on its own, each line is read as written and the lines
+  holding a quote are marked (``stray quote: …``) and not scored; a real quoted
+  value with line breaks stays one row;
+- values of any length are read (Python's csv stops at 128 KiB by default); a
+  text over ``max_chars`` is kept and marked, not scored;
+- a CSV/TSV record the parser cannot read at all: its raw lines go into the text
+  column;
 - a JSONL line that is not a JSON object: the raw line goes into the text column;
 - bytes that are not valid in the file's encoding: kept as ``\\xNN`` escapes (in
   any column); a row whose text had them is not scored.
@@ -61,6 +70,7 @@ same for any number of jobs. Each worker loads its :class:`~cs_sentiment.Analyze
 from __future__ import annotations
 
 import codecs
+import contextlib
 import csv
 import json
 import logging
@@ -71,7 +81,7 @@ import sys
 import tempfile
 import time
 from collections import Counter, OrderedDict, deque
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -112,6 +122,9 @@ TEXT_DECIMALS = 6
 ERROR_EXAMPLES = 5
 
 _SURROGATE = re.compile("[\udc80-\udcff]")
+#: Longest CSV/TSV value read (the csv module stops at 128 KiB by default); a
+#: longer text is kept in the output and marked, never split into rows.
+MAX_FIELD_CHARS = 1 << 30
 _ANY_SURROGATE = re.compile("[\ud800-\udfff]")
 _UNICODE_OUTPUTS = ("utf-8", "utf-8-sig")
 
@@ -753,16 +766,31 @@ class _LineTap:
         self.dirty = False
 
 
+@contextlib.contextmanager
+def _large_fields() -> Iterator[None]:
+    """Let :mod:`csv` read fields of any size while we read (its default limit is 128 KiB), then restore it."""
+    before = csv.field_size_limit()
+    csv.field_size_limit(max(before, MAX_FIELD_CHARS))
+    try:
+        yield
+    finally:
+        csv.field_size_limit(before)
+
+
 class _DelimitedReader(_Reader):
+    """CSV (quoted the CSV way) and TSV (no quoting: every line is read as written)."""
+
     def __init__(self, path: Path, delimiter: str, encoding: str, bom: bool):
         self.path = path
         self.delimiter = delimiter
+        # TSV exports carry no quoting: a value starting with " is text, not a quoted field.
+        self.quoting = csv.QUOTE_NONE if delimiter == "\t" else csv.QUOTE_MINIMAL
         self.encoding = encoding
         self.wants_bom = _wants_bom(encoding, bom)
         self._fix = _fixer(encoding)
-        with self._open() as f:
+        with self._open() as f, _large_fields():
             header = None
-            for rec in csv.reader(f, delimiter=delimiter):
+            for rec in csv.reader(f, delimiter=delimiter, quoting=self.quoting):
                 if rec:
                     header = [self._fix(h) for h in rec]
                     break
@@ -782,9 +810,9 @@ class _DelimitedReader(_Reader):
         text_at = names.index(self.text_col) if self.text_col in names else None
         fix = self._fix
         delimiter = self.delimiter
-        with self._open() as f:
+        with self._open() as f, _large_fields():
             tap = _LineTap(f)
-            reader = csv.reader(tap.lines, delimiter=delimiter)
+            reader = csv.reader(tap.lines, delimiter=delimiter, quoting=self.quoting)
             for rec in reader:  # the header
                 if rec:
                     break
@@ -799,11 +827,28 @@ class _DelimitedReader(_Reader):
                 except StopIteration:
                     break
                 except csv.Error as exc:
-                    rec = [""] * ncols
-                    rec[0 if text_at is None else text_at] = fix("".join(tap.raw))
-                    rows.append(rec)
-                    errors.append(f"unreadable line {first_line}: {exc}")
+                    lines = self._line_by_line(tap.raw, first_line, ncols)
+                    if lines is None:
+                        rec = [""] * ncols
+                        rec[0 if text_at is None else text_at] = fix("".join(tap.raw))
+                        rows.append(rec)
+                        errors.append(f"unreadable line {first_line}: {exc}")
+                    else:
+                        for line_rec, line_error in lines:
+                            rows.append(line_rec)
+                            errors.append(line_error)
                 else:
+                    if len(tap.raw) > 1 and (lines := self._line_by_line(tap.raw, first_line, ncols)) is not None:
+                        # A stray quote swallowed whole rows: every line is a row of its own.
+                        for line_rec, line_error in lines:
+                            rows.append(line_rec)
+                            errors.append(line_error)
+                        tap.start()
+                        if len(rows) >= chunksize:
+                            yield self._chunk(start, rows, errors, only)
+                            start += len(rows)
+                            rows, errors = [], []
+                        continue
                     if not rec:
                         continue  # a blank line is not a row
                     error = None
@@ -824,6 +869,33 @@ class _DelimitedReader(_Reader):
                     rows, errors = [], []
             if rows:
                 yield self._chunk(start, rows, errors, only)
+
+    def _line_by_line(self, raw: list[str], first_line: int,
+                      ncols: int) -> list[tuple[list[str], str | None]] | None:
+        """The lines of a record that spans several, read one row per line, when each line is a full row.
+
+        A quoted CSV value may hold line breaks; but when every line of the
+        record has exactly as many fields as the header, the "record" is rows
+        that a stray quote merged. Then each line is read as written; in CSV
+        (where a quote means quoting) the lines holding a quote are marked with
+        an error and not scored.
+        Returns ``None`` when the record is a real multi-line value.
+        """
+        out = []
+        for k, line in enumerate(raw):
+            line = line.rstrip("\r\n")
+            if not line:
+                continue
+            fields = line.split(self.delimiter)
+            if len(fields) != ncols:
+                return None
+            error = None if self.quoting == csv.QUOTE_NONE or '"' not in line else \
+                f"stray quote: line {first_line + k} read as written, not scored"
+            if _SURROGATE.search(line):
+                fields = [self._fix(v) for v in fields]
+                error = error or f"undecodable bytes (line {first_line + k})"
+            out.append((fields, error))
+        return out if len(out) > 1 else None
 
     def _chunk(self, start: int, rows: list[list[str]], errors: list[str | None],
                only: Sequence[str] | None) -> _Chunk:
@@ -1029,7 +1101,8 @@ class _DelimitedWriter(_Writer):
         bom, delimiter = self.bom, self.delimiter
         self.file = open(self.tmp, "w", encoding="utf-8-sig" if bom else "utf-8", errors="backslashreplace",
                          newline="")
-        self.csv = csv.writer(self.file, delimiter=delimiter, lineterminator="\n")
+        self.csv = csv.writer(self.file, delimiter=delimiter, lineterminator="\n") if delimiter == "," \
+            else _TsvWriter(self.file)
         self.csv.writerow(self.names + self.result_names)
 
     def write(self, unit: _Unit, results: list[tuple | None]) -> None:
@@ -1045,6 +1118,25 @@ class _DelimitedWriter(_Writer):
             self.file.flush()
             os.fsync(self.file.fileno())
             self.file.close()
+
+
+class _TsvWriter:
+    """TSV as spreadsheets and databases export it: no quoting; a tab or line break inside a value is
+    written as the two characters ``\\t``/``\\n``/``\\r`` (a value read from TSV never holds one)."""
+
+    _ESCAPES = str.maketrans({"\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+    def __init__(self, file: Any):
+        self.file = file
+
+    def writerow(self, row: Sequence[Any]) -> None:
+        self.file.write(self._line(row))
+
+    def writerows(self, rows: Iterable[Sequence[Any]]) -> None:
+        self.file.writelines(map(self._line, rows))
+
+    def _line(self, row: Sequence[Any]) -> str:
+        return "\t".join("" if v is None else str(v).translate(self._ESCAPES) for v in row) + "\n"
 
 
 class _JsonlWriter(_Writer):
