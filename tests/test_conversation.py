@@ -258,8 +258,9 @@ def test_naive_datetimes_work_too():
     ([{"text": "在吗", "speaker": "agent"}], ValueError, "turn 0 has unknown key 'speaker'"),
     (["在吗", {"text": "你好", "role": "boss"}], ValueError, "turn 1: role must be 'customer' or 'agent'"),
     ([{"text": "a", "ts": 100}, {"text": "b", "ts": 50}], ValueError, "turn 1: ts is earlier than turn 0"),
-    ([{"text": "a", "ts": "yesterday"}], ValueError, "turn 0: ts 'yesterday' is not an ISO 8601"),
-    ([{"text": "a", "ts": [1]}], TypeError, "turn 0: ts must be a datetime"),
+    ([{"text": "a", "ts": "yesterday"}], ValueError, "turn 0: ts 'yesterday' is not a date and time"),
+    ([{"text": "a", "ts": "10:07"}], ValueError, "turn 0: ts '10:07' is a time without a date"),
+    ([{"text": "a", "ts": [1]}], TypeError, "turn 0: ts: a time must be a datetime"),
     ([{"text": "a", "typing_seconds": 0}], ValueError, "turn 0: typing_seconds must be a finite number > 0"),
     ([{"text": "a", "typing_seconds": "3"}], TypeError, "turn 0: typing_seconds must be a number"),
 ])

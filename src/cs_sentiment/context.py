@@ -16,7 +16,6 @@ import math
 import numbers
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
-from datetime import datetime
 from typing import Any
 
 from .exceptions import InvalidContextError
@@ -146,19 +145,13 @@ def _non_negative(value: Any, name: str) -> float | None:
 
 
 def _timestamp(value: Any, name: str) -> float | None:
-    if value is None:
-        return None
-    if isinstance(value, datetime):
-        return value.timestamp()
-    if _is_bool(value) or not isinstance(value, numbers.Real):
-        raise InvalidContextError(f"context key {name!r}: ts must be a datetime or epoch seconds, got {value!r:.40}")
+    """A history ``ts`` as epoch seconds, by the one time rule of :mod:`cs_sentiment.times`."""
+    from .times import to_epoch_seconds
+
     try:
-        number = float(value)
-    except OverflowError:
-        number = math.inf
-    if not math.isfinite(number):
-        raise InvalidContextError(f"context key {name!r}: ts must be a finite epoch time, got {value!r:.40}")
-    return number
+        return to_epoch_seconds(value)
+    except (TypeError, ValueError) as exc:
+        raise InvalidContextError(f"context key {name!r}: ts {exc}") from None
 
 
 def _history(value: Any) -> tuple[tuple[str, ...], tuple[float | None, ...]]:

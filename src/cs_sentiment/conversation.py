@@ -36,13 +36,13 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
 from enum import Enum
 from typing import TYPE_CHECKING, Any
 
 from .context import Context
 from .cues import MAX_HISTORY
 from .results import Analysis
+from .times import to_epoch_seconds
 
 if TYPE_CHECKING:  # pragma: no cover
     from .analyzer import Analyzer
@@ -342,9 +342,14 @@ def _parse_turns(turns: Any) -> list[tuple[str, bool, float | None, float | None
             raise TypeError(f"turn {i}: 'text' must be a str, got {type(text).__name__}")
         try:
             is_agent = role_is_agent(turn.get("role"))
-            ts = to_epoch_seconds(turn.get("ts"))
         except (TypeError, ValueError) as exc:
             raise type(exc)(f"turn {i}: {exc}") from None
+        try:
+            ts = to_epoch_seconds(turn.get("ts"))
+        except TypeError as exc:
+            raise TypeError(f"turn {i}: ts: {exc}") from None
+        except ValueError as exc:  # TimeWithoutDateError included
+            raise ValueError(f"turn {i}: ts {exc}") from None
         typing = turn.get("typing_seconds")
         if typing is not None:
             if isinstance(typing, bool) or not isinstance(typing, (int, float)):
@@ -390,36 +395,3 @@ def role_is_agent(role: Any) -> bool:
         if key in AGENT_ROLES:
             return True
     raise ValueError(f"role must be 'customer' or 'agent', got {role!r}")
-
-
-def to_epoch_seconds(value: Any) -> float | None:
-    """A timestamp as epoch seconds: ``datetime``, epoch seconds or ISO 8601 text; ``None``/NaN/NaT → ``None``.
-
-    A naive ``datetime`` is read in local time (as :meth:`datetime.timestamp` does).
-
-    >>> to_epoch_seconds("1970-01-01T00:01:00+00:00"), to_epoch_seconds(60), to_epoch_seconds(None)
-    (60.0, 60.0, None)
-    """
-    if _missing(value):
-        return None
-    if isinstance(value, datetime):
-        return value.timestamp()
-    if isinstance(value, str):
-        try:
-            return datetime.fromisoformat(value.strip()).timestamp()
-        except ValueError:
-            raise ValueError(f"ts {value!r} is not an ISO 8601 date and time") from None
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        try:  # numpy numbers and datetime64
-            import numpy as np
-
-            if isinstance(value, np.datetime64):
-                return float(value.astype("datetime64[ns]").astype("int64")) / 1e9
-            if isinstance(value, (np.integer, np.floating)):
-                return to_epoch_seconds(float(value))
-        except ImportError:  # pragma: no cover
-            pass
-        raise TypeError(f"ts must be a datetime, epoch seconds or ISO 8601 text, got {type(value).__name__}")
-    if not math.isfinite(value):
-        raise ValueError(f"ts must be finite, got {value!r}")
-    return float(value)

@@ -30,6 +30,7 @@ import pandas as pd
 
 from .context import Context
 from .conversation import HISTORY_WINDOW, role_is_agent
+from .times import epoch_seconds
 
 if TYPE_CHECKING:  # pragma: no cover
     from .analyzer import Analyzer
@@ -46,8 +47,6 @@ RESULT_COLUMNS: dict[str, str] = {
     "escalation_risk": "float64", "confidence": "float64", "needs_human": "boolean",
     "secondary_intent": "string", "error": "string",
 }
-#: Epoch numbers above this are read as milliseconds, not seconds (year 5138 in seconds).
-EPOCH_MS_ABOVE = 1e11
 #: Distinct context-free messages whose results a scorer remembers (a repeated "在吗"
 #: or "谢谢" is analysed once); cleared when full.
 CACHE_SIZE = 100_000
@@ -343,58 +342,11 @@ def contexts_in_memory(rows: PreparedRows, keys: Sequence[str | None], times: np
     return contexts
 
 
-def epoch_seconds(values: pd.Series) -> np.ndarray:
-    """Times as float epoch seconds, NaN where missing or unreadable.
-
-    Datetimes (naive ones are read as UTC), ISO 8601 text (other formats are tried
-    value by value) and numbers (epoch seconds; above 1e11, milliseconds).
-
-    >>> epoch_seconds(pd.Series(["1970-01-01 00:01", 120, "1700000000000", None, "soon"])).tolist()
-    [60.0, 120.0, 1700000000.0, nan, nan]
-    """
-    s = pd.Series(values).reset_index(drop=True)
-    if pd.api.types.is_bool_dtype(s.dtype):
-        return np.full(len(s), np.nan)
-    if pd.api.types.is_numeric_dtype(s.dtype):
-        out = pd.to_numeric(s, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
-        return _epoch_units(out)
-    if pd.api.types.is_datetime64_any_dtype(s.dtype):
-        return _datetimes_to_seconds(pd.to_datetime(s, utc=True))
-    out = _epoch_units(pd.to_numeric(s.astype(object), errors="coerce").to_numpy(dtype="float64", na_value=np.nan))
-    rest = np.isnan(out) & s.notna().to_numpy()
-    if rest.any():
-        part = s[rest]
-        parsed = pd.to_datetime(part, errors="coerce", utc=True, format="ISO8601")
-        retry = parsed.isna() & part.notna()
-        if retry.any():
-            parsed[retry] = pd.to_datetime(part[retry].astype(str), errors="coerce", utc=True, format="mixed")
-        out[rest] = _datetimes_to_seconds(parsed)
-    return out
-
-
 def typing_seconds(values: pd.Series | Sequence[Any]) -> list[float | None]:
     """Typing times as floats; anything that is not a finite number > 0 is ``None``."""
     nums = pd.to_numeric(pd.Series(values).reset_index(drop=True), errors="coerce")
     return [float(v) if v == v and 0 < v < math.inf else None
             for v in nums.to_numpy(dtype="float64", na_value=np.nan).tolist()]
-
-
-def _epoch_units(values: np.ndarray) -> np.ndarray:
-    values = values.astype("float64", copy=True)
-    values[np.isinf(values)] = np.nan
-    ms = values > EPOCH_MS_ABOVE
-    values[ms] = values[ms] / 1000.0
-    return values
-
-
-def _datetimes_to_seconds(parsed: pd.Series) -> np.ndarray:
-    naive = parsed.dt.tz_convert("UTC").dt.tz_localize(None) if parsed.dt.tz is not None else parsed
-    arr = naive.to_numpy()
-    unit, _ = np.datetime_data(arr.dtype)
-    scale = {"s": 1.0, "ms": 1e3, "us": 1e6, "ns": 1e9}[unit]
-    out = arr.astype("int64").astype("float64") / scale
-    out[np.isnat(arr)] = np.nan
-    return out
 
 
 def _is_missing(value: Any) -> bool:
