@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import csv
 import json
 from pathlib import Path
@@ -520,3 +521,45 @@ def test_cli_adapt_priors_flag_reports_the_priors(tmp_path, capsys):
     pd.DataFrame({"text": CALM_ROWS * 2}).to_csv(src, index=False)
     assert main(["score", str(src), "--adapt-priors", "--no-progress"]) == 0
     assert "adapted emotion priors" in capsys.readouterr().err
+
+
+# --- encodings, line by line (issue 8, item 10) ---------------------------------------------------------
+TW_ROWS = ["請問我的訂單什麼時候出貨？已經等一週了", "這個app真的很爛欸，一直閃退", "好的謝謝", "客服棒棒", "帳號登不進去"]
+
+
+def test_a_big5_export_is_read_as_big5_not_as_gb18030_mojibake(tmp_path):
+    src = tmp_path / "tw.csv"
+    src.write_bytes(("id,text\n" + "".join(f"{i},{t}\n" for i, t in enumerate(TW_ROWS))).encode("cp950"))
+    summary = score_file(src, tmp_path / "out.csv")
+    assert summary.encoding == "cp950" and summary.errors == 0
+    assert read_out(tmp_path / "out.csv")["text"].tolist() == TW_ROWS
+    assert "read as cp950" in summary.describe()
+
+
+def test_one_utf8_line_in_a_gbk_file_is_read_right_and_marked(tmp_path):
+    rows = [f"{i},第{i}条消息，我要退款" for i in range(20)]
+    data = ("id,text\n" + "\n".join(rows[:7]) + "\n").encode("gbk") + (rows[7] + "\n").encode("utf-8") \
+        + ("\n".join(rows[8:]) + "\n").encode("gbk")
+    src = tmp_path / "mixed.csv"
+    src.write_bytes(data)
+    summary = score_file(src, tmp_path / "out.csv")
+    out = read_out(tmp_path / "out.csv")
+    assert summary.encoding == "gb18030" and summary.rows == 20
+    assert out["text"].tolist() == [r.split(",", 1)[1] for r in rows]
+    assert summary.errors == 1 and out["error"].tolist()[7] == "line 9 is UTF-8 in a gb18030 file (read as UTF-8)"
+
+
+def test_one_gbk_line_in_a_utf8_file_is_read_right_and_marked(tmp_path):
+    src = tmp_path / "mixed.csv"
+    src.write_bytes("id,text\n1,在吗\n2,东西坏了\n".encode() + "3,我要退款\n".encode("gbk") + "4,谢谢\n".encode())
+    summary = score_file(src, tmp_path / "out.csv")
+    out = read_out(tmp_path / "out.csv")
+    assert summary.encoding == "utf-8" and out["text"].tolist() == ["在吗", "东西坏了", "我要退款", "谢谢"]
+    assert out["error"].tolist()[2] == "line 4 is not utf-8 (read as gb18030)"
+
+
+def test_two_byte_order_marks_leave_no_mark_in_the_header(tmp_path):
+    src = tmp_path / "bom.csv"
+    src.write_bytes(codecs.BOM_UTF8 * 2 + "text,id\n在吗,1\n".encode())
+    score_file(src, tmp_path / "out.csv")
+    assert list(read_out(tmp_path / "out.csv").columns)[:2] == ["text", "id"]

@@ -36,12 +36,18 @@ so an interrupted run leaves no output and no temporary file behind.
 Encodings
 ---------
 Text inputs (CSV, TSV, JSONL) are read as UTF-8 unless told otherwise. A UTF-8 or
-UTF-16 byte-order mark is honoured. Otherwise the first MiB that holds any
-non-ASCII byte is decoded as UTF-8, and if that fails as GB18030 (the superset of
-GBK and GB2312 that Chinese spreadsheet exports use); if both fail, UTF-8 is used and
-the rows with bad bytes get an error. Pass ``encoding`` (``--encoding``) for anything
-else, e.g. ``big5``. Text outputs are UTF-8, with a byte-order mark when the input
-had one or was not UTF-8, so that spreadsheet programs open them correctly.
+UTF-16 byte-order mark is honoured (a second one at the start of the header is
+dropped). Otherwise the first MiB that holds any non-ASCII byte decides: mostly
+valid UTF-8 is UTF-8; anything else is told apart among GB18030 (the superset of
+GBK and GB2312 that mainland exports use) and Big5 / CP950 / Big5-HKSCS (Taiwan
+and Hong Kong exports) by charset-normalizer. CSV and TSV are then decoded line
+by line: a line in the other encoding (a UTF-8 line pasted into a GBK export, a
+GBK line in a UTF-8 file) is read in that encoding and marked in ``error``, so
+one odd line never garbles the file; bytes valid in neither are kept as
+``\\xNN`` escapes and marked. The summary says which encoding was used. Pass
+``encoding`` (``--encoding``) to decide yourself. Text outputs are UTF-8, with a
+byte-order mark when the input had one or was not UTF-8, so that spreadsheet
+programs open them correctly.
 
 Conversations, memory and speed
 -------------------------------
@@ -192,7 +198,8 @@ class ScoreSummary:
         intent: complaint 2 (100.0%)
         """
         rate = self.rows / self.seconds if self.seconds > 0 else float("nan")
-        lines = [f"{self.rows} rows in {self.seconds:.1f} s ({rate:,.0f} rows/s): {self.input} -> {self.output}"]
+        lines = [f"{self.rows} rows in {self.seconds:.1f} s ({rate:,.0f} rows/s): {self.input} -> {self.output}"
+                 + (f" (read as {self.encoding})" if self.encoding else "")]
         parts = [f"scored {self.scored}"]
         if self.agent_rows:
             parts.append(f"agent rows {self.agent_rows} (not scored)")
@@ -371,10 +378,19 @@ def file_format(path: str | os.PathLike[str]) -> str:
 def detect_encoding(path: str | os.PathLike[str]) -> tuple[str, bool]:
     """The encoding of a text file and whether it starts with a byte-order mark.
 
+    A UTF-8 or UTF-16 byte-order mark decides. Otherwise the first MiB that
+    holds a non-ASCII byte is read: valid UTF-8 is UTF-8; anything else is
+    told apart among GB18030 (mainland exports; a superset of GBK) and Big5 /
+    CP950 / Big5-HKSCS (Taiwan and Hong Kong exports) by charset-normalizer,
+    which weighs how plausible each decoding reads, since Big5 bytes are
+    mostly valid GB18030 too.
+
     >>> import tempfile, pathlib
     >>> p = pathlib.Path(tempfile.mkdtemp()) / "a.csv"
     >>> _ = p.write_bytes("text\\n退款\\n".encode("gbk")); detect_encoding(p)
     ('gb18030', False)
+    >>> _ = p.write_bytes("text\\n請問我的訂單什麼時候出貨？\\n".encode("big5")); detect_encoding(p)
+    ('cp950', False)
     >>> _ = p.write_bytes("text\\n退款\\n".encode("utf-8-sig")); detect_encoding(p)
     ('utf-8-sig', True)
     """
@@ -392,13 +408,92 @@ def detect_encoding(path: str | os.PathLike[str]) -> tuple[str, bool]:
             if not sample.isascii():
                 break
         at_end = not f.read(1)
-    for enc in ("utf-8", "gb18030"):
-        try:
-            codecs.getincrementaldecoder(enc)().decode(sample, final=at_end)
-            return enc, False
-        except UnicodeDecodeError:
-            continue
-    return "utf-8", False
+    try:
+        codecs.getincrementaldecoder("utf-8")().decode(sample, final=at_end)
+        return "utf-8", False
+    except UnicodeDecodeError:
+        pass
+    # Mostly UTF-8 with a few odd lines is UTF-8 (the odd lines are read one by one).
+    lines = [line for line in sample.split(b"\n")[:-1 if not at_end else None] if not line.isascii()]
+    legacy = [line for line in lines if not _is_utf8(line)]
+    if len(legacy) * 2 < len(lines):
+        return "utf-8", False
+    return _legacy_encoding(b"\n".join(legacy)), False
+
+
+def _is_utf8(data: bytes) -> bool:
+    try:
+        data.decode("utf-8")
+        return True
+    except UnicodeDecodeError:
+        return False
+
+
+#: The legacy encodings Chinese spreadsheet exports use, as charset-normalizer
+#: names them, and the Python codec each is read with (CP950 is Big5 with the
+#: Windows extensions Excel writes).
+_LEGACY = {"gb18030": "gb18030", "big5": "cp950", "cp950": "cp950", "big5hkscs": "big5hkscs"}
+
+
+#: Below this many non-ASCII bytes a sample is too short to tell GB18030 from
+#: Big5 by plausibility; GB18030 (the commoner export) is taken when it decodes.
+MIN_DETECT_BYTES = 16
+
+
+def _legacy_encoding(sample: bytes) -> str:
+    from charset_normalizer import from_bytes
+
+    if sum(b >= 0x80 for b in sample) < MIN_DETECT_BYTES:
+        for candidate in ("gb18030", "cp950"):
+            try:
+                sample.decode(candidate)
+                return candidate
+            except UnicodeDecodeError:
+                continue
+    best = from_bytes(sample, cp_isolation=list(_LEGACY)).best()
+    if best is None:
+        return "gb18030"  # the most common export encoding; undecodable bytes are marked per row
+    return _LEGACY.get(best.encoding.replace("_", ""), "gb18030")
+
+
+def _decoded_lines(path: Path, encoding: str, notes: dict[int, str]) -> Iterator[str]:
+    """The file's lines, decoded one by one, so one line in another encoding does not garble the file.
+
+    A line that is not valid in the file's encoding is tried in the other one
+    of UTF-8 and the file's (GB18030 for a UTF-8 file): when that reads it,
+    the line is decoded so and ``notes[line_number]`` says it; otherwise its
+    bad bytes are kept (as surrogate escapes, marked later). In a legacy file,
+    a line of valid multi-byte UTF-8 is read as UTF-8 and noted the same way.
+    """
+    enc = "utf-8" if encoding == "utf-8-sig" else encoding
+    unicode_file = enc == "utf-8"
+    other = "gb18030" if unicode_file else "utf-8"
+    with open(path, "rb") as f:
+        for number, raw in enumerate(f, start=1):
+            if number == 1 and encoding == "utf-8-sig" and raw.startswith(codecs.BOM_UTF8):
+                raw = raw[len(codecs.BOM_UTF8):]
+            if raw.isascii():
+                yield raw.decode("ascii")
+                continue
+            if not unicode_file:
+                try:
+                    line = raw.decode("utf-8")
+                    notes[number] = f"line {number} is UTF-8 in a {encoding} file (read as UTF-8)"
+                    yield line
+                    continue
+                except UnicodeDecodeError:
+                    pass
+            try:
+                yield raw.decode(enc)
+                continue
+            except UnicodeDecodeError:
+                pass
+            try:
+                line = raw.decode(other)
+                notes[number] = f"line {number} is not {encoding} (read as {other})"
+            except UnicodeDecodeError:
+                line = raw.decode(enc, "surrogateescape")
+            yield line
 
 
 # -- plan, units and the context tracker -----------------------------------------------------------------------------
@@ -793,6 +888,7 @@ class _DelimitedReader(_Reader):
             for rec in csv.reader(f, delimiter=delimiter, quoting=self.quoting):
                 if rec:
                     header = [self._fix(h) for h in rec]
+                    header[0] = header[0].lstrip("\ufeff")  # a second byte-order mark (files joined by hand)
                     break
         if header is None:
             raise ValueError(f"{path} is empty: no header row")
@@ -804,13 +900,27 @@ class _DelimitedReader(_Reader):
     def _open(self) -> Any:
         return open(self.path, encoding=self.encoding, errors=_decode_errors(self.encoding), newline="")
 
+    @contextlib.contextmanager
+    def _lines(self, notes: dict[int, str]) -> Iterator[Iterable[str]]:
+        """The file's lines (per-line decoding for byte encodings; UTF-16 is read as a whole)."""
+        if codecs.lookup(self.encoding).name.startswith("utf-16"):
+            with self._open() as f:
+                yield f
+        else:
+            lines = _decoded_lines(self.path, self.encoding, notes)
+            try:
+                yield lines
+            finally:
+                lines.close()
+
     def chunks(self, chunksize: int, only: Sequence[str] | None = None) -> Iterator[_Chunk]:
         names = self.columns
         ncols = len(names)
         text_at = names.index(self.text_col) if self.text_col in names else None
         fix = self._fix
         delimiter = self.delimiter
-        with self._open() as f, _large_fields():
+        notes: dict[int, str] = {}
+        with self._lines(notes) as f, _large_fields():
             tap = _LineTap(f)
             reader = csv.reader(tap.lines, delimiter=delimiter, quoting=self.quoting)
             for rec in reader:  # the header
@@ -861,6 +971,9 @@ class _DelimitedReader(_Reader):
                         error = f"malformed line {first_line}: expected {ncols} fields, got {len(rec)}"
                         rec = rec + [""] * (ncols - len(rec)) if len(rec) < ncols \
                             else rec[:ncols - 1] + [delimiter.join(rec[ncols - 1:])]
+                    if notes:
+                        error = error or next((notes.pop(n) for n in range(first_line, reader.line_num + 1)
+                                               if n in notes), None)
                     rows.append(rec)
                     errors.append(error)
                 if len(rows) >= chunksize:
