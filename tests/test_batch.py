@@ -5,6 +5,7 @@ from __future__ import annotations
 import codecs
 import csv
 import json
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -563,3 +564,71 @@ def test_two_byte_order_marks_leave_no_mark_in_the_header(tmp_path):
     src.write_bytes(codecs.BOM_UTF8 * 2 + "text,id\n在吗,1\n".encode())
     score_file(src, tmp_path / "out.csv")
     assert list(read_out(tmp_path / "out.csv").columns)[:2] == ["text", "id"]
+
+
+# --- one line and exit 2, never a traceback (issue 8, item 12) --------------------------------------------
+def _one_line(err: str) -> str:
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in err, err
+    return lines[0]
+
+
+def test_a_parquet_file_with_a_repeated_column_is_one_line(tmp_path, capsys):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    pq.write_table(pa.table([pa.array(["好的"]), pa.array(["a"])], names=["text", "text"]), tmp_path / "d.parquet")
+    assert main(["score", str(tmp_path / "d.parquet"), "--no-progress"]) == 2
+    assert "repeats column name(s) 'text'" in _one_line(capsys.readouterr().err)
+
+
+def test_a_file_that_grows_between_the_two_passes_is_one_line_and_leaves_nothing(tmp_path, monkeypatch, capsys):
+    src = write_csv(tmp_path / "log.csv")
+    original = batch._index_conversations
+
+    def index_then_append(reader, plan, bar):
+        index = original(reader, plan, bar)
+        with src.open("a", encoding="utf-8") as f:
+            f.write("c9,2024-05-01T10:09:00,customer,又来了\n")
+        return index
+
+    monkeypatch.setattr(batch, "_index_conversations", index_then_append)
+    code = main(["score", str(src), "--out", str(tmp_path / "out.csv"), "--conversation-col", "conversation_id",
+                 "--time-col", "ts", "--no-progress"])
+    assert code == 2
+    assert "grew while it was read" in _one_line(capsys.readouterr().err)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["log.csv"]
+
+
+@pytest.mark.parametrize("kind", ["duration", "time64"])
+def test_a_duration_or_clock_time_column_is_no_time_not_a_traceback(tmp_path, kind):
+    import datetime
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    times = (pa.array([datetime.timedelta(seconds=1), datetime.timedelta(seconds=2)]) if kind == "duration"
+             else pa.array([datetime.time(10, 0), datetime.time(10, 5)], pa.time64("us")))
+    pq.write_table(pa.table({"c": ["x", "x"], "text": ["在吗", "人呢"], "t": times}), tmp_path / "t.parquet")
+    summary = score_file(tmp_path / "t.parquet", tmp_path / "out.parquet", conversation_col="c", time_col="t")
+    assert summary.rows == 2 and summary.errors == 0
+
+
+def test_score_frame_with_two_text_columns_is_a_value_error_naming_them():
+    with pytest.raises(ValueError, match="repeats column name"):
+        score_frame(pd.DataFrame([["好的", "在吗"]], columns=["text", "text"]))
+
+
+def test_a_gbk_extra_lexicon_is_one_line_naming_the_file(tmp_path, capsys):
+    lexicon = tmp_path / "emotion_mine.tsv"
+    lexicon.write_bytes("term\temotion\tstrength\tsource\n气炸了\tangry\t0.9\tme\n".encode("gbk"))
+    assert main(["analyze", "气炸了", "--lexicon", str(lexicon)]) == 2
+    assert "emotion_mine.tsv: not UTF-8" in _one_line(capsys.readouterr().err)
+
+
+def test_evaluate_plot_without_matplotlib_is_one_line_naming_the_extra(tmp_path, monkeypatch, capsys):
+    data = tmp_path / "d.csv"
+    data.write_text("text,emotion,intent\n好的,neutral,other\n太失望了,disappointed,other\n", encoding="utf-8")
+    monkeypatch.setitem(sys.modules, "matplotlib", None)
+    assert main(["evaluate", str(data), "--plot", str(tmp_path / "c.png")]) == 2
+    assert "cs-sentiment[plot]" in _one_line(capsys.readouterr().err)

@@ -602,6 +602,10 @@ def _index_conversations(reader: _Reader, plan: _Plan, bar: Any) -> _Index:
     return _Index(ranks.astype(np.int32), order_last)
 
 
+class FileChangedError(ValueError):
+    """The input file changed between the two passes of :func:`score_file`."""
+
+
 class _Tracker:
     """Builds each row's context in its conversation's time order, whatever order rows arrive in."""
 
@@ -615,6 +619,9 @@ class _Tracker:
         rows = unit.rows
         unit.contexts = [None] * unit.n
         start = unit.chunk.start
+        if self.index is not None and start + unit.n > len(self.index.ranks):
+            raise FileChangedError(f"the file grew while it was read ({len(self.index.ranks):,} rows when its "
+                                   "conversations were indexed, more now): score a file nothing is writing to")
         for i, key in enumerate(keys.tolist()):
             ts = None if math.isnan(times[i]) else float(times[i])
             t = None if typing is None else typing[i]
@@ -655,8 +662,12 @@ class _Tracker:
         if self.index is not None and self.index.last[unit.chunk.start + i]:
             self.states.pop(key, None)
 
-    def flush(self) -> None:
+    def flush(self, rows_read: int | None = None) -> None:
         """At the end: rows still waiting (only if the index was off) are taken in rank order."""
+        if self.index is not None and rows_read is not None and rows_read != len(self.index.ranks):
+            raise FileChangedError(f"the file changed while it was read ({len(self.index.ranks):,} rows when its "
+                                   f"conversations were indexed, {rows_read:,} now): score a file nothing is "
+                                   "writing to")
         for (key, _rank), (unit, i, ts, t) in sorted(self.waiting.items(), key=lambda kv: kv[0]):
             state = self.states.setdefault(key, ConversationState())
             unit.pending -= 1
@@ -669,6 +680,7 @@ class _Tracker:
 def _prepared_units(reader: _Reader, plan: _Plan, tracker: _Tracker) -> Iterator[_Unit]:
     """Read, check and give each row its context; yield chunks, in order, once all their rows have one."""
     queue: deque[_Unit] = deque()
+    rows_read = 0
     for chunk in reader.chunks(plan.chunksize):
         roles = None if plan.role_col is None else chunk.values(plan.role_col)
         unit = _Unit(chunk, prepare_rows(chunk.values(plan.text_col), roles, max_chars=plan.max_chars,
@@ -679,9 +691,10 @@ def _prepared_units(reader: _Reader, plan: _Plan, tracker: _Tracker) -> Iterator
         elif typing is not None:
             unit.contexts = [None if t is None else ((), (), None, t) for t in typing]
         queue.append(unit)
+        rows_read = unit.chunk.start + unit.n
         while queue and queue[0].pending == 0:
             yield queue.popleft()
-    tracker.flush()
+    tracker.flush(rows_read)
     yield from queue
 
 
@@ -1109,9 +1122,15 @@ class _ParquetReader(_Reader):
         import pyarrow.parquet as pq
 
         self.path = path
-        self._file = pq.ParquetFile(path)
+        try:
+            self._file = pq.ParquetFile(path)
+        except Exception as exc:  # pyarrow raises its own ArrowInvalid/OSError kinds for a broken file
+            raise ValueError(f"{path}: not a readable Parquet file: {exc}") from None
         self.arrow_schema = self._file.schema_arrow
         self.columns = list(self.arrow_schema.names)
+        dupes = sorted({c for c in self.columns if self.columns.count(c) > 1})
+        if dupes:
+            raise ValueError(f"{path}: the schema repeats column name(s) {', '.join(map(repr, dupes))}")
         self.total_rows = self._file.metadata.num_rows
 
     def chunks(self, chunksize: int, only: Sequence[str] | None = None) -> Iterator[_Chunk]:

@@ -111,6 +111,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             json.JSONDecodeError, UnicodeDecodeError) as exc:
         print(f"cs-sentiment: error: {exc}", file=sys.stderr)
         return 2
+    except ImportError as exc:  # an optional dependency (matplotlib for --plot, pyspark …)
+        missing = exc.name or str(exc)
+        extra = {"matplotlib": "plot", "pyspark": "spark"}.get((missing or "").split(".")[0], "all")
+        print(f"cs-sentiment: error: {missing} is not installed; pip install 'cs-sentiment[{extra}]'",
+              file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print("cs-sentiment: interrupted", file=sys.stderr)
         return 130

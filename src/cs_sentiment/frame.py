@@ -156,7 +156,11 @@ def score_with(scorer: Scorer, df: pd.DataFrame, *, text_col: str = "text", conv
 def check_columns(columns: Sequence[Any], *, text_col: str, conversation_col: str | None = None,
                   time_col: str | None = None, role_col: str | None = None, typing_col: str | None = None,
                   prefix: str = "") -> None:
-    """Raise ``ValueError`` when a named column is missing or a result column already exists."""
+    """Raise ``ValueError`` when a named column is missing or repeated, or a result column already exists."""
+    names = list(columns)
+    dupes = sorted({str(c) for c in names if names.count(c) > 1})
+    if dupes:
+        raise ValueError(f"the input repeats column name(s) {', '.join(map(repr, dupes))}; each must be unique")
     for what, col in (("text_col", text_col), ("conversation_col", conversation_col), ("time_col", time_col),
                       ("role_col", role_col), ("typing_col", typing_col)):
         if col is not None and col not in columns:

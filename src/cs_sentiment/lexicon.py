@@ -110,6 +110,16 @@ def read_tsv(text: str, source: str, header: Sequence[str]) -> list[tuple[int, l
     return rows
 
 
+def _read_text(resource: Any, source: str) -> str:
+    """A lexicon file's text: UTF-8 (a BOM is fine), else a LexiconFormatError naming the file."""
+    try:
+        return resource.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise LexiconFormatError(f"{source}: not UTF-8 (byte {exc.start}); save lexicon files as UTF-8") from None
+    except IsADirectoryError:
+        raise LexiconFormatError(f"{source}: is a folder, not a lexicon file") from None
+
+
 def _number(value: str, source: str, line: int, name: str, low: float, high: float) -> float:
     try:
         number = float(value)
@@ -210,16 +220,17 @@ class Lexicon:
             resource = root / name
             if not resource.is_file():
                 raise FileNotFoundError(f"lexicon file {name} not found in {root}")
-            texts.append((kind, resource.read_text(encoding="utf-8"), name))
+            texts.append((kind, _read_text(resource, str(root / name)), name))
         for item in extra:
-            for path in sorted(Path(item).glob("*.tsv")) if Path(item).is_dir() else [Path(item)]:
+            folder = Path(item)
+            for path in sorted(p for p in folder.glob("*.tsv") if p.is_file()) if folder.is_dir() else [folder]:
                 kind = path.stem.split("_")[0]
                 if kind not in FORMATS:
                     raise LexiconFormatError(
                         f"{path}:1: cannot tell the lexicon kind from the file name; name it "
                         f"<kind>.tsv or <kind>_<anything>.tsv with kind one of {', '.join(FORMATS)}"
                     )
-                texts.append((kind, path.read_text(encoding="utf-8"), str(path)))
+                texts.append((kind, _read_text(path, str(path)), str(path)))
         return cls._build(texts)
 
     @classmethod
