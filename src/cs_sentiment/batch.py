@@ -89,6 +89,7 @@ import time
 from collections import Counter, OrderedDict, deque
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from glob import escape as glob_escape
 from pathlib import Path
 from typing import Any
 
@@ -105,11 +106,11 @@ from .frame import (
     check_columns,
     conversation_keys,
     describe_counts,
-    epoch_seconds,
     prepare_rows,
     ranks_in_conversation,
     typing_seconds,
 )
+from .times import epoch_seconds
 
 __all__ = ["FORMATS", "MAX_OPEN_CONVERSATIONS", "ScoreSummary", "detect_encoding", "file_format", "score_file"]
 
@@ -715,6 +716,30 @@ def _scorer(model_dir: str | None, priors: str | None) -> Scorer:
     return scorer
 
 
+#: How often a worker checks that the process that started it is still there (seconds).
+WATCHDOG_SECONDS = 1.0
+_WATCHDOG: list[int] = []
+
+
+def _watch_parent(parent: int) -> None:
+    """In a worker: exit as soon as the main process ``parent`` is gone (even after SIGKILL), not minutes later."""
+    if _WATCHDOG:
+        return
+    if os.getppid() != parent:  # the parent died while this worker was starting
+        os._exit(1)
+    _WATCHDOG.append(parent)
+
+    def watch() -> None:
+        while True:
+            time.sleep(WATCHDOG_SECONDS)
+            if os.getppid() != parent:
+                os._exit(1)
+
+    import threading
+
+    threading.Thread(target=watch, name="cs-sentiment-watchdog", daemon=True).start()
+
+
 def _score_piece(model_dir: str | None, priors: str | None, texts: list[str | None],
                  contexts: list[RowContext | None] | None) -> tuple[list[tuple | None], dict[int, str]]:
     errors: list[str | None] = [None] * len(texts)
@@ -734,37 +759,42 @@ def _score_units(units: Iterator[_Unit], jobs: int, model_dir: str | None,
         for unit in units:
             yield unit, scorer.score(unit.rows.texts, unit.contexts, unit.rows.errors)
         return
-    from joblib import Parallel, delayed
+    # loky's executor directly (not joblib.Parallel): no memory-mapping folder in /dev/shm, and every
+    # worker starts a watchdog that ends it as soon as this process is gone, even after SIGKILL.
+    from joblib.externals.loky import get_reusable_executor
 
-    inflight: deque[tuple[_Unit, list[tuple[int, int]]]] = deque()
-
-    def tasks() -> Iterator[Any]:
-        for unit in units:
-            spans = _pieces(unit, jobs)
-            inflight.append((unit, spans))
-            for a, b in spans:
-                yield delayed(_score_piece)(model_dir, priors, unit.rows.texts[a:b],
-                                            None if unit.contexts is None else unit.contexts[a:b])
-
-    parallel = Parallel(n_jobs=jobs, backend="loky", return_as="generator", batch_size=1,
-                        pre_dispatch="2*n_jobs")
-    outputs = parallel(tasks())
+    executor = get_reusable_executor(max_workers=jobs, initializer=_watch_parent, initargs=(os.getpid(),),
+                                     reuse=False)
+    pending: deque[tuple[_Unit, int, Any]] = deque()  # (unit, piece start, future), in order
+    units_iter = iter(units)
+    exhausted = False
+    window = 2 * jobs
     results: list[tuple | None] = []
-    done = 0
     try:
-        for piece_results, failures in outputs:
-            unit, spans = inflight[0]
-            a = spans[done][0]
+        while True:
+            while not exhausted and len(pending) < window:
+                unit = next(units_iter, None)
+                if unit is None:
+                    exhausted = True
+                    break
+                for a, b in _pieces(unit, jobs):
+                    pending.append((unit, a, executor.submit(
+                        _score_piece, model_dir, priors, unit.rows.texts[a:b],
+                        None if unit.contexts is None else unit.contexts[a:b])))
+            if not pending:
+                return
+            unit, a, future = pending.popleft()
+            piece_results, failures = future.result()
             for i, message in failures.items():
                 unit.rows.errors[a + i] = message
             results.extend(piece_results)
-            done += 1
-            if done == len(spans):
-                inflight.popleft()
+            if len(results) == unit.n:
                 yield unit, results
-                results, done = [], 0
+                results = []
     finally:
-        outputs.close()  # stops the workers' pending tasks when the run is interrupted
+        for _, _, future in pending:
+            future.cancel()
+        executor.shutdown(wait=False, kill_workers=True)  # an interrupted run leaves no worker behind
 
 
 class _Tally:
@@ -1153,7 +1183,8 @@ class _Writer:
         self.names = list(reader.columns)
         self.result_names = [prefix + c for c in RESULT_COLUMNS]
         dst.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{dst.name}.", suffix=".part", dir=dst.parent)
+        _remove_stale_parts(dst)
+        fd, tmp = tempfile.mkstemp(prefix=f".{dst.name}.{os.getpid()}.", suffix=".part", dir=dst.parent)
         os.close(fd)
         self.tmp = Path(tmp)
         try:
@@ -1181,6 +1212,26 @@ class _Writer:
         except Exception:  # noqa: BLE001 - already failing; the temp file goes anyway
             pass
         self.tmp.unlink(missing_ok=True)
+
+
+def _remove_stale_parts(dst: Path) -> None:
+    """Delete temporary files a killed earlier run left for ``dst`` (named ``.NAME.PID.*.part``, PID gone)."""
+    for part in dst.parent.glob(f".{glob_escape(dst.name)}.*.part"):
+        pid = part.name[len(dst.name) + 2:].split(".", 1)[0]
+        if pid.isdigit() and int(pid) != os.getpid() and _alive(int(pid)):
+            continue  # another run is writing this output right now
+        part.unlink(missing_ok=True)
+        log.info("removed %s, left by an interrupted run", part)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _open_writer(fmt: str, dst: Path, reader: _Reader, *, prefix: str, bom: bool) -> _Writer:

@@ -7,10 +7,13 @@ line on stderr and exit with code 2 (bad usage or bad input), never a traceback.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
+import signal
 import sys
-from collections.abc import Sequence
+import threading
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -105,21 +108,57 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.verbose:
         logging.basicConfig(level=logging.DEBUG if args.verbose > 1 else logging.INFO,
                             format="%(levelname)s %(name)s: %(message)s")
+    with _interruptible() as received:
+        try:
+            return int(_COMMANDS[args.command](args))
+        except KeyboardInterrupt:
+            print("cs-sentiment: interrupted", file=sys.stderr)
+            return 128 + (received[0] if received else signal.SIGINT)
+        except BaseException as exc:
+            return _error(exc)
+
+
+@contextlib.contextmanager
+def _interruptible() -> Iterator[list[int]]:
+    """SIGTERM is handled like Ctrl-C; after the first signal, further ones are ignored while the run cleans up.
+
+    Only in the main thread (where Python delivers signals); the handlers in
+    place before are restored on the way out.
+    """
+    received: list[int] = []
+    if threading.current_thread() is not threading.main_thread():
+        yield received
+        return
+
+    def handler(signum: int, frame: Any) -> None:
+        received.append(signum)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        raise KeyboardInterrupt
+
+    before = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
-        return int(_COMMANDS[args.command](args))
+        yield received
+    finally:
+        if not received:  # once interrupted, the process is on its way out: later signals stay ignored
+            for sig, old in before.items():
+                signal.signal(sig, old)
+
+
+def _error(exc: BaseException) -> int:
+    """One line on stderr and exit 2 for an expected error; anything else is re-raised."""
+    try:
+        raise exc
     except (CsSentimentError, ValueError, TypeError, FileNotFoundError, FileExistsError, OSError,
-            json.JSONDecodeError, UnicodeDecodeError) as exc:
-        print(f"cs-sentiment: error: {exc}", file=sys.stderr)
+            json.JSONDecodeError, UnicodeDecodeError) as error:
+        print(f"cs-sentiment: error: {error}", file=sys.stderr)
         return 2
-    except ImportError as exc:  # an optional dependency (matplotlib for --plot, pyspark …)
-        missing = exc.name or str(exc)
+    except ImportError as error:  # an optional dependency (matplotlib for --plot, pyspark …)
+        missing = error.name or str(error)
         extra = {"matplotlib": "plot", "pyspark": "spark"}.get((missing or "").split(".")[0], "all")
         print(f"cs-sentiment: error: {missing} is not installed; pip install 'cs-sentiment[{extra}]'",
               file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        print("cs-sentiment: interrupted", file=sys.stderr)
-        return 130
 
 
 def _analyzer(model: str | None, lexicons: Sequence[str] = ()):
