@@ -14,10 +14,10 @@ from cs_sentiment.frame import (
     MAX_CHARS,
     RESULT_COLUMNS,
     check_text,
-    epoch_seconds,
     ranks_in_conversation,
     typing_seconds,
 )
+from cs_sentiment.times import epoch_seconds
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "data" / "samples" / "chat_log.csv"

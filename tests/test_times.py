@@ -71,3 +71,20 @@ def test_a_bad_history_time_is_an_invalid_context_error_naming_the_key():
 
     with pytest.raises(InvalidContextError, match="history.*without a date"):
         Context.from_value({"history": [{"text": "在吗", "ts": "10:07"}]})
+
+
+def test_clock_times_without_a_date_in_a_file_are_counted_and_said_not_dated_today(tmp_path):
+    from cs_sentiment.batch import score_file
+
+    src = tmp_path / "log.csv"
+    src.write_text("c,ts,text\nx,10:07,在吗\nx,10:08,人呢\nx,2024-05-01 10:09,好的\n", encoding="utf-8")
+    summary = score_file(src, tmp_path / "out.csv", conversation_col="c", time_col="ts")
+    assert summary.rows == 3 and summary.errors == 0 and summary.timeless_times == 2
+    assert "clock times without a date" in summary.describe()
+
+
+def test_score_frame_warns_about_clock_times_without_a_date():
+    frame = pd.DataFrame({"c": ["x", "x"], "ts": ["10:07", "10:08"], "text": ["在吗", "人呢"]})
+    with pytest.warns(UserWarning, match="2 value\\(s\\) of time column 'ts' are clock times without a date"):
+        out = score_frame(frame, conversation_col="c", time_col="ts")
+    assert out["error"].isna().all()

@@ -108,9 +108,10 @@ from .frame import (
     describe_counts,
     prepare_rows,
     ranks_in_conversation,
+    timeless_message,
     typing_seconds,
 )
-from .times import epoch_seconds
+from .times import epoch_seconds_counted
 
 __all__ = ["FORMATS", "MAX_OPEN_CONVERSATIONS", "ScoreSummary", "detect_encoding", "file_format", "score_file"]
 
@@ -165,6 +166,8 @@ class ScoreSummary:
         Worker processes used.
     priors : dict or None
         With ``adapt_priors``: the class priors estimated on the file and used to score it.
+    timeless_times : int
+        Values of the time column that were clock times without a date (read as no time).
     """
 
     input: str
@@ -180,6 +183,7 @@ class ScoreSummary:
     out_of_order: int = 0
     jobs: int = 1
     priors: dict[str, dict[str, float]] | None = None
+    timeless_times: int = 0
 
     @property
     def scored(self) -> int:
@@ -210,6 +214,8 @@ class ScoreSummary:
             lines.append(f"  row {row}: {message}")
         if self.errors > len(self.error_examples):
             lines.append(f"  ... and {self.errors - len(self.error_examples)} more (see the error column)")
+        if self.timeless_times:
+            lines.append("warning: " + timeless_message(self.timeless_times, "time"))
         if self.out_of_order:
             lines.append(f"warning: {self.out_of_order} rows came before an earlier message of their conversation; "
                          f"without --assume-sorted they are put in time order")
@@ -322,7 +328,7 @@ def score_file(input: str | os.PathLike[str], output: str | os.PathLike[str] | N
     writer = _open_writer(out_format, dst, reader, prefix=prefix, bom=reader.wants_bom)
     try:
         with tqdm(total=total, unit=" rows", desc=src.name, file=sys.stderr, disable=not progress) as bar:
-            scored = _score_units(_prepared_units(reader, plan, tracker), jobs, model_key,
+            scored = _score_units(_prepared_units(reader, plan, tracker, tally), jobs, model_key,
                                   None if priors is None else json.dumps(priors, sort_keys=True))
             try:
                 for unit, results in scored:
@@ -340,7 +346,7 @@ def score_file(input: str | os.PathLike[str], output: str | os.PathLike[str] | N
         input=str(src), output=str(dst), rows=tally.rows, errors=tally.errors, agent_rows=tally.agent,
         emotions=dict(tally.emotions), intents=dict(tally.intents), seconds=time.perf_counter() - started,
         encoding=reader.encoding, error_examples=tuple(tally.examples), out_of_order=tracker.out_of_order,
-        jobs=jobs, priors=priors,
+        jobs=jobs, priors=priors, timeless_times=tally.timeless,
     )
 
 
@@ -565,10 +571,12 @@ def _conversation_hashes(keys: list[str | None]) -> np.ndarray:
     return hashes
 
 
-def _row_times(chunk: _Chunk, plan: _Plan) -> np.ndarray:
+def _row_times(chunk: _Chunk, plan: _Plan, tally: _Tally | None = None) -> np.ndarray:
     if plan.time_col is None:
         return np.full(chunk.n, np.nan)
-    times = epoch_seconds(chunk.series(plan.time_col))
+    times, timeless = epoch_seconds_counted(chunk.series(plan.time_col))
+    if tally is not None:
+        tally.timeless += timeless
     bad = np.array([e is not None for e in chunk.errors], dtype=bool)
     times[bad] = np.nan  # a row the reader could not read has no reliable time
     return times
@@ -678,7 +686,7 @@ class _Tracker:
         self.waiting.clear()
 
 
-def _prepared_units(reader: _Reader, plan: _Plan, tracker: _Tracker) -> Iterator[_Unit]:
+def _prepared_units(reader: _Reader, plan: _Plan, tracker: _Tracker, tally: _Tally | None = None) -> Iterator[_Unit]:
     """Read, check and give each row its context; yield chunks, in order, once all their rows have one."""
     queue: deque[_Unit] = deque()
     rows_read = 0
@@ -688,7 +696,7 @@ def _prepared_units(reader: _Reader, plan: _Plan, tracker: _Tracker) -> Iterator
                                          errors=chunk.errors))
         typing = None if plan.typing_col is None else typing_seconds(chunk.series(plan.typing_col))
         if plan.conversation_col is not None:
-            tracker.feed(unit, _row_keys(chunk, plan), _row_times(chunk, plan), typing)
+            tracker.feed(unit, _row_keys(chunk, plan), _row_times(chunk, plan, tally), typing)
         elif typing is not None:
             unit.contexts = [None if t is None else ((), (), None, t) for t in typing]
         queue.append(unit)
@@ -799,6 +807,7 @@ def _score_units(units: Iterator[_Unit], jobs: int, model_dir: str | None,
 
 class _Tally:
     def __init__(self) -> None:
+        self.timeless = 0
         self.rows = self.errors = self.agent = 0
         self.emotions: Counter[str] = Counter()
         self.intents: Counter[str] = Counter()

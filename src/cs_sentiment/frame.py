@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import math
 import re
+import warnings
 from collections import deque
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
@@ -30,7 +31,7 @@ import pandas as pd
 
 from .context import Context
 from .conversation import HISTORY_WINDOW, role_is_agent
-from .times import epoch_seconds
+from .times import epoch_seconds_counted
 
 if TYPE_CHECKING:  # pragma: no cover
     from .analyzer import Analyzer
@@ -144,7 +145,11 @@ def score_with(scorer: Scorer, df: pd.DataFrame, *, text_col: str = "text", conv
     contexts: list[RowContext | None] | None = None
     if conversation_col is not None:
         keys = conversation_keys(df[conversation_col])
-        times = np.full(len(df), np.nan) if time_col is None else epoch_seconds(df[time_col])
+        times = np.full(len(df), np.nan)
+        if time_col is not None:
+            times, timeless = epoch_seconds_counted(df[time_col])
+            if timeless:
+                warnings.warn(timeless_message(timeless, time_col), UserWarning, stacklevel=3)
         contexts = contexts_in_memory(rows, keys, times, typing)
     elif typing is not None:
         contexts = [None if t is None else ((), (), None, t) for t in typing]
@@ -153,6 +158,12 @@ def score_with(scorer: Scorer, df: pd.DataFrame, *, text_col: str = "text", conv
 
 
 # -- columns ---------------------------------------------------------------------------------------------------------
+def timeless_message(count: int, time_col: str) -> str:
+    """The warning for clock times without a date in a time column (read as no time, never dated today)."""
+    return (f"{count:,} value(s) of time column {time_col!r} are clock times without a date (like 10:07): "
+            "read as no time, not dated today")
+
+
 def check_columns(columns: Sequence[Any], *, text_col: str, conversation_col: str | None = None,
                   time_col: str | None = None, role_col: str | None = None, typing_col: str | None = None,
                   prefix: str = "") -> None:

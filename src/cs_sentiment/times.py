@@ -40,7 +40,8 @@ import numpy as np
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
-__all__ = ["EXCEL_FIRST", "EXCEL_LAST", "TimeWithoutDateError", "epoch_seconds", "to_epoch_seconds"]
+__all__ = ["EXCEL_FIRST", "EXCEL_LAST", "TimeWithoutDateError", "epoch_seconds", "epoch_seconds_counted",
+           "to_epoch_seconds"]
 
 #: Epoch-unit thresholds by magnitude (the year 5138 in seconds is 1e11; in ms, 1e14).
 SECONDS_BELOW = 1e11
@@ -171,38 +172,57 @@ def to_epoch_seconds(value: Any) -> float | None:
 def epoch_seconds(values: pd.Series | Sequence[Any]) -> np.ndarray:
     """Many times as float epoch seconds; NaN where missing, unreadable or without a date.
 
+    See :func:`epoch_seconds_counted` for how many values had no date.
+
     The same rules as :func:`to_epoch_seconds`, vectorised for datetime and
     number columns.
 
     >>> epoch_seconds(["1970-01-01 00:01", 120, "1700000000000", None, "soon", "10:07", "2024年5月1日 10:05"]).tolist()
     [60.0, 120.0, 1700000000.0, nan, nan, nan, 1714557900.0]
     """
+    return epoch_seconds_counted(values)[0]
+
+
+def epoch_seconds_counted(values: pd.Series | Sequence[Any]) -> tuple[np.ndarray, int]:
+    """:func:`epoch_seconds`, and how many values were clock times without a date (refused, so NaN).
+
+    >>> times, timeless = epoch_seconds_counted(["10:07", "2024-05-01 10:05", "10:08"])
+    >>> timeless
+    2
+    """
     import pandas as pd
 
     s = pd.Series(values).reset_index(drop=True)
     if pd.api.types.is_bool_dtype(s.dtype):
-        return np.full(len(s), np.nan)
+        return np.full(len(s), np.nan), 0
     if pd.api.types.is_datetime64_any_dtype(s.dtype):
         parsed = pd.to_datetime(s, utc=True)
-        return _datetimes_to_seconds(parsed)
+        return _datetimes_to_seconds(parsed), 0
     if pd.api.types.is_numeric_dtype(s.dtype):
-        return _numbers(pd.to_numeric(s, errors="coerce").to_numpy(dtype="float64", na_value=np.nan))
+        return _numbers(pd.to_numeric(s, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)), 0
     out = np.full(len(s), np.nan)
+    timeless = 0
+    no_date: set[Any] = set()
     cache: dict[Any, float] = {}
     for i, value in enumerate(s.tolist()):
         try:
             key = value if isinstance(value, (str, int, float)) else None
             if key is not None and key in cache:
                 out[i] = cache[key]
+                timeless += key in no_date
                 continue
             seconds = to_epoch_seconds(value)
+        except TimeWithoutDateError:
+            timeless += 1
+            no_date.add(key)
+            seconds = None
         except (TypeError, ValueError):
             seconds = None
         result = np.nan if seconds is None else seconds
         if key is not None:
             cache[key] = result
         out[i] = result
-    return out
+    return out, timeless
 
 
 def _numbers(values: np.ndarray) -> np.ndarray:
