@@ -127,3 +127,17 @@ def test_train_with_bad_priors_is_one_line_naming_the_label(tmp_path, capsys):
     priors.write_text(json.dumps({"emotion": {"neutral": 1, "angry": 1}}), encoding="utf-8")
     assert main(["train", str(data), "--out", str(tmp_path / "m"), "--cv", "0", "--priors", str(priors)]) == 2
     assert "angry" in _one_line_error(capsys.readouterr().err)
+
+
+def test_analyze_with_a_policy_file_may_promise_what_it_allows(tmp_path, capsys):
+    policy = tmp_path / "policy.toml"
+    policy.write_text('compensation = "10元无门槛券"\n', encoding="utf-8")
+    assert main(["analyze", "收到的杯子是碎的，太失望了", "--policy", str(policy)]) == 0
+    assert "10元无门槛券" in json.loads(capsys.readouterr().out)["strategy"]["opening"]
+
+
+def test_a_policy_file_with_an_unknown_key_is_one_line_naming_it(tmp_path, capsys):
+    policy = tmp_path / "policy.toml"
+    policy.write_text('refund_days = 3\n', encoding="utf-8")
+    assert main(["analyze", "好的", "--policy", str(policy)]) == 2
+    assert "refund_days" in _one_line_error(capsys.readouterr().err)

@@ -13,6 +13,7 @@ import pytest
 from cs_sentiment import CsSentimentError, LexiconFormatError
 from cs_sentiment.lexicon import FORMATS, Lexicon, read_tsv
 from cs_sentiment.normalize import SIMPLIFIED_ONLY_HEADER, detect_script, normalize
+from cs_sentiment.openings import PARTS_HEADER
 from cs_sentiment.strategy import RULES_HEADER
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -22,6 +23,7 @@ HEADERS = {f"{kind}.tsv": header for kind, header in FORMATS.items() if kind != 
 HEADERS["domain_words.tsv"] = FORMATS["domain"]
 HEADERS["strategy_rules.tsv"] = RULES_HEADER
 HEADERS["simplified_only.tsv"] = SIMPLIFIED_ONLY_HEADER
+HEADERS["opening_parts.tsv"] = PARTS_HEADER
 PACKAGED = sorted(path.name for path in LEXICON_DIR.glob("*.tsv"))
 
 
@@ -31,8 +33,8 @@ def _rows(name: str) -> list[list[str]]:
 
 
 def _entry_key(name: str, row: list[str]) -> tuple[str, ...]:
-    """What must be unique in a file: the term, or (strategy, emotion, variant) for openings."""
-    if name == "openings.tsv":
+    """What must be unique in a file: the term, or (slot, key, variant) for opening parts."""
+    if name == "opening_parts.tsv":
         return (row[0], row[1], row[2])
     return (row[0],)
 
@@ -77,7 +79,7 @@ def test_packaged_file_is_read_through_importlib_resources_from_the_one_copy(nam
 
 
 def test_packaged_lexicon_loads_every_file(lexicon):
-    assert set(lexicon.sources) >= set(PACKAGED) - {"strategy_rules.tsv", "simplified_only.tsv"}
+    assert set(lexicon.sources) >= set(PACKAGED) - {"strategy_rules.tsv", "simplified_only.tsv", "opening_parts.tsv"}
 
 
 def test_emotion_lexicon_has_at_least_600_entries_covering_every_emotion():

@@ -26,9 +26,11 @@ from .exceptions import (
     ModelFormatError,
     ModelIntegrityError,
     ModelLoadError,
+    PolicyError,
     UntrustedModelError,
 )
 from .labels import CueKind, Emotion, IntensityLevel, Intent, Need, Polarity, Priority, Script, Step, StrategyId
+from .openings import Policy
 from .results import Analysis, Cue, Strategy
 
 __version__ = "0.1.0"
@@ -43,7 +45,7 @@ __all__ = [
     "Analysis", "Analyzer", "ConversationAnalysis", "Context", "CsSentimentError", "Cue", "CueKind", "Emotion",
     "EmotionClassifier", "IncompatibleModelError", "IntensityLevel", "Intent", "IntentClassifier",
     "InvalidContextError", "InvalidInputError", "LexiconFormatError", "ModelFormatError", "ModelIntegrityError",
-    "ModelLoadError", "Need", "Polarity",
+    "ModelLoadError", "Need", "Polarity", "Policy", "PolicyError",
     "Priority", "Script", "Step", "Strategy", "StrategyId", "UntrustedModelError", "__version__", "analyze",
     "analyze_conversation", "analyze_many", "evaluate", "score_frame", "train",
 ]

@@ -40,6 +40,7 @@ from .labels import (
 )
 from .lexicon import Lexicon
 from .normalize import normalize
+from .openings import Policy
 from .persistence import CompiledModel, load_model, save_model
 from .priors import em_priors, logit_shift, read_priors
 from .results import Analysis, Cue
@@ -139,6 +140,11 @@ class Analyzer:
         balanced class weights); or ``{"emotion": {label: weight, …},
         "intent": {…}}`` (either head may be left out). See
         :meth:`adapt_priors` to estimate them from your own unlabeled logs.
+    policy : Policy, mapping or path to a TOML file, optional
+        What the business allows an agent to promise in an opening
+        (``compensation``, ``return_window_days``, ``service_hours``,
+        ``escalation_contact``; see :class:`~cs_sentiment.openings.Policy`).
+        Without one, openings promise nothing concrete.
 
     Examples
     --------
@@ -154,12 +160,14 @@ class Analyzer:
                  lexicon_dir: str | Path | None = None, *, extra_lexicons: Iterable[str | Path] = (),
                  confidence_threshold: float = DEFAULT_CONFIDENCE_THRESHOLD,
                  intent_margin: float = DEFAULT_INTENT_MARGIN, trust: bool = False,
-                 model: CompiledModel | None = None, priors: Mapping[str, Any] | str | None = None):
+                 model: CompiledModel | None = None, priors: Mapping[str, Any] | str | None = None,
+                 policy: Policy | Mapping[str, Any] | str | Path | None = None):
         for name, value in (("confidence_threshold", confidence_threshold), ("intent_margin", intent_margin)):
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
                 raise ValueError(f"{name} must be a number in [0, 1], got {value!r}")
         self.lexicon = Lexicon.load(lexicon_dir, extra_lexicons)
-        self.strategies = StrategyTable.load(lexicon_dir, self.lexicon)
+        self.strategies = StrategyTable.load(lexicon_dir)
+        self.policy = Policy.from_value(policy)
         self.model = model if model is not None else load_model(model_dir, trust=trust)
         self.confidence_threshold = float(confidence_threshold)
         self.intent_margin = float(intent_margin)
@@ -477,7 +485,7 @@ class Analyzer:
             escalation_risk=escalation_risk, script=norm.script, seed=norm.text,
             secondary_intent=None if secondary is None else self._acts_as[i_second],
             unsure=unsure, emotional_support=support,
-            covers=(intent,) if secondary is None else (intent, secondary),
+            covers=(intent,) if secondary is None else (intent, secondary), policy=self.policy,
         )
         cols = self._emotion_cols
         return Analysis(
@@ -514,7 +522,8 @@ class Analyzer:
         intents = self.model.intent.classes
         other = Intent.OTHER.value if Intent.OTHER.value in intents else intents[0]
         strategy = self.strategies.choose(emotion="neutral", intensity=0.0, intent=self.model.acts_as(other),
-                                          escalation_risk=0.0, script=script, seed="", covers=(_intent_label(other),))
+                                          escalation_risk=0.0, script=script, seed="", covers=(_intent_label(other),),
+                                          policy=self.policy)
         risk = 1.0 / (1.0 + math.exp(-(ESCALATION_BIAS + ESCALATION_WEIGHTS["context"]
                                         * min(1.0, 0.25 * (ctx.previous_complaints or 0)))))
         return Analysis(

@@ -47,6 +47,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--model", help="model directory (default: the shipped model)")
     p.add_argument("--lexicon", action="append", default=[], help="extra lexicon file or folder (repeatable)")
     p.add_argument("--compact", action="store_true", help="one line of JSON even for a single message")
+    p.add_argument("--policy", help="TOML file of what the business allows an opening to promise "
+                                    "(compensation, return_window_days, service_hours, escalation_contact)")
 
     p = sub.add_parser("score", help="score a chat log file (CSV, TSV, JSONL, Parquet)")
     p.add_argument("input")
@@ -161,19 +163,19 @@ def _error(exc: BaseException) -> int:
         return 2
 
 
-def _analyzer(model: str | None, lexicons: Sequence[str] = ()):
+def _analyzer(model: str | None, lexicons: Sequence[str] = (), policy: str | None = None):
     from .analyzer import Analyzer
 
-    if model is None and not lexicons:
+    if model is None and not lexicons and policy is None:
         return Analyzer.default()
-    return Analyzer(model_dir=model, extra_lexicons=lexicons)
+    return Analyzer(model_dir=model, extra_lexicons=lexicons, policy=policy)
 
 
 def _analyze(args: argparse.Namespace) -> int:
     context: Any = None
     if args.context:
         context = json.loads(args.context)
-    analyzer = _analyzer(args.model, args.lexicon)
+    analyzer = _analyzer(args.model, args.lexicon, args.policy)
     if args.text == "-":
         out = sys.stdout
         for line in sys.stdin:

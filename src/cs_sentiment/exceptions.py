@@ -17,6 +17,7 @@ __all__ = [
     "ModelFormatError",
     "ModelIntegrityError",
     "ModelLoadError",
+    "PolicyError",
     "UntrustedModelError",
 ]
 
@@ -56,3 +57,7 @@ class ModelIntegrityError(ModelLoadError):
 class ModelFormatError(ModelLoadError):
     """A model directory holds something a model does not: a path outside it, an oversized file or array,
     a field of the wrong type or range (the message names the file and the field)."""
+
+
+class PolicyError(CsSentimentError, ValueError):
+    """A business policy with an unknown key or a value of the wrong kind (the message names the key)."""

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .exceptions import LexiconFormatError
-from .labels import Emotion, StrategyId
+from .labels import Emotion
 
 if TYPE_CHECKING:  # importlib.resources.abc is Python 3.11+; only annotations use it
     from importlib.resources.abc import Traversable
@@ -46,7 +46,6 @@ FORMATS: dict[str, tuple[str, ...]] = {
     "question": ("term", "source"),
     "emoji": ("symbol", "emotion", "strength", "kind", "source"),
     "domain": ("word", "freq", "source"),
-    "openings": ("strategy", "emotion", "variant", "simplified", "traditional", "source"),
 }
 #: Files that feed the automaton, in the order they are read.
 _AUTOMATON_KINDS = ("emotion", "degree", "softener", "negation", "contrast", "sarcasm",
@@ -55,7 +54,6 @@ _FILE_NAMES = {kind: f"{kind}.tsv" for kind in FORMATS} | {"domain": "domain_wor
 _DEGREE_LEVELS = ("low", "medium", "high", "extreme")
 _EMOJI_KINDS = ("unicode", "platform", "emoticon")
 _EMOTIONS = frozenset(e.value for e in Emotion)
-_OPENING_STRATEGIES = frozenset(s.value for s in StrategyId) | {"clarify"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,7 +187,6 @@ class Lexicon:
     entries: tuple[Entry, ...]
     emoji: dict[str, Entry]
     domain_words: tuple[tuple[str, int], ...]
-    openings: dict[tuple[str, str], tuple[tuple[str, str], ...]]
     sources: tuple[str, ...]
     automaton: Any = field(repr=False, compare=False)
 
@@ -240,17 +237,10 @@ class Lexicon:
         by_key: dict[tuple[str, str], Entry] = {}
         emoji: dict[str, Entry] = {}
         domain: dict[str, int] = {}
-        openings: dict[tuple[str, str], list[tuple[int, str, str]]] = {}
         for kind, text, source in texts:
             if kind == "domain":
                 for line, f in read_tsv(text, source, FORMATS["domain"]):
                     domain[f[0]] = int(_number(f[1], source, line, "freq", 1, 10_000_000))
-            elif kind == "openings":
-                for line, f in read_tsv(text, source, FORMATS["openings"]):
-                    strategy = _choice(f[0], _OPENING_STRATEGIES, source, line, "strategy")
-                    emotion = _choice(f[1], _EMOTIONS | {"*"}, source, line, "emotion")
-                    variant = int(_number(f[2], source, line, "variant", 1, 1000))
-                    openings.setdefault((strategy, emotion), []).append((variant, f[3], f[4]))
             else:
                 for entry in _parse_entries(kind, text, source):
                     if entry.category == "emoji_unicode":
@@ -269,7 +259,6 @@ class Lexicon:
             entries=tuple(by_key.values()) + tuple(emoji.values()),
             emoji=emoji,
             domain_words=tuple(sorted(domain.items())),
-            openings={k: tuple((s, t) for _, s, t in sorted(v)) for k, v in openings.items()},
             sources=tuple(source for _, _, source in texts),
             automaton=automaton,
         )

@@ -66,6 +66,9 @@ class Strategy:
         A sentence an agent can send, in the customer's script.
     covers : tuple of str
         The intents this response addresses (the main one, then a secondary one).
+    outline : tuple of str
+        One short line per step (confirm → solve → care → follow up), in the
+        customer's script, for an agent-assist panel beside the opening.
     """
 
     id: StrategyId
@@ -73,11 +76,12 @@ class Strategy:
     priority: Priority
     opening: str
     covers: tuple[str, ...] = ()
+    outline: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """A plain JSON-ready dict."""
         return {"id": str(self.id), "steps": [str(s) for s in self.steps], "priority": str(self.priority),
-                "opening": self.opening, "covers": [str(c) for c in self.covers]}
+                "opening": self.opening, "covers": [str(c) for c in self.covers], "outline": list(self.outline)}
 
 
 @dataclass(frozen=True, slots=True)

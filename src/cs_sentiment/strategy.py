@@ -2,9 +2,9 @@
 
 ``data/lexicons/strategy_rules.tsv`` lists rules in order; the first whose
 emotions, intents, minimum intensity and minimum escalation risk all match
-gives the strategy, its steps and its priority. The opening sentence comes from
-``openings.tsv``: the variants for (strategy, emotion), else (strategy, ``*``),
-one picked deterministically from the message, in the customer's script.
+gives the strategy, its steps and its priority. The opening sentence is composed
+from the written parts of ``opening_parts.tsv`` (:mod:`cs_sentiment.openings`),
+in the customer's script and region, promising only what a business policy allows.
 
 >>> table = StrategyTable.load()
 >>> s = table.choose(emotion="angry", intensity=0.9, intent="product_quality", escalation_risk=0.3,
@@ -15,15 +15,15 @@ one picked deterministically from the message, in the customer's script.
 
 from __future__ import annotations
 
-import zlib
 from dataclasses import dataclass
 from importlib.resources import files
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .exceptions import LexiconFormatError
-from .labels import Emotion, Intent, Priority, Script, Step, StrategyId
-from .lexicon import Lexicon, _number, read_tsv
+from .labels import Emotion, Intent, Priority, Step, StrategyId, intensity_level
+from .lexicon import _number, read_tsv
+from .openings import OpeningParts, Policy, script_variant
 from .results import Strategy
 
 if TYPE_CHECKING:  # importlib.resources.abc is Python 3.11+; only annotations use it
@@ -92,13 +92,13 @@ class StrategyTable:
     Build it with :meth:`load`. :meth:`choose` is pure and thread-safe.
     """
 
-    def __init__(self, rules: tuple[Rule, ...], openings: dict[tuple[str, str], tuple[tuple[str, str], ...]]):
+    def __init__(self, rules: tuple[Rule, ...], parts: OpeningParts):
         self.rules = rules
-        self.openings = openings
+        self.parts = parts
 
     @classmethod
-    def load(cls, directory: str | Path | Traversable | None = None, lexicon: Lexicon | None = None) -> StrategyTable:
-        """Read ``strategy_rules.tsv`` (and the openings of ``lexicon``) from ``directory``."""
+    def load(cls, directory: str | Path | Traversable | None = None) -> StrategyTable:
+        """Read ``strategy_rules.tsv`` and ``opening_parts.tsv`` from ``directory`` (default: the packaged ones)."""
         root: Traversable = files("cs_sentiment.lexicons") if directory is None else Path(directory)
         source = "strategy_rules.tsv"
         text = (root / source).read_text(encoding="utf-8")
@@ -116,25 +116,21 @@ class StrategyTable:
             ))
         if not rules or rules[-1].emotions is not None or rules[-1].intents is not None:
             raise LexiconFormatError(f"{source}: the last rule must match every emotion and intent (*)")
-        lexicon = lexicon or Lexicon.load(directory)
-        return cls(tuple(rules), lexicon.openings)
-
-    def opening(self, strategy: str, emotion: str, script: str, seed: str) -> str:
-        """One opening sentence for (strategy, emotion), chosen by ``seed``, in ``script``."""
-        variants = self.openings.get((strategy, emotion)) or self.openings.get((strategy, "*")) or ()
-        if not variants:
-            return ""
-        simplified, traditional = variants[zlib.crc32(seed.encode("utf-8", "surrogatepass")) % len(variants)]
-        return traditional if script == Script.TRADITIONAL else simplified
+        return cls(tuple(rules), OpeningParts.load(None if directory is None else Path(str(directory))))
 
     def choose(self, *, emotion: str, intensity: float, intent: str, escalation_risk: float, script: str,
                seed: str, secondary_intent: str | None = None, unsure: bool = False,
-               emotional_support: bool = False, covers: tuple[str, ...] | None = None) -> Strategy:
+               emotional_support: bool = False, covers: tuple[str, ...] | None = None,
+               policy: Policy | None = None, topic: str | None = None) -> Strategy:
         """Apply the first matching rule; add the secondary intent's step, support and clarify steps.
 
         A calm customer's plan never gets ``apologize`` or ``offer_compensation``
         (the rule table has no such row for them, and a second complaint
-        intent adds ``handoff`` instead).
+        intent adds ``handoff`` instead). The opening is composed by
+        :class:`~cs_sentiment.openings.OpeningParts` from the plan, the
+        customer's topic (``topic``: the taxonomy intent; default ``intent``)
+        and what ``policy`` allows to promise; ``seed`` is the message, which
+        also tells Hong Kong from Taiwan wording.
         """
         rule = next(r for r in self.rules if r.matches(emotion, intensity, intent, escalation_risk))
         steps = list(rule.steps)
@@ -156,9 +152,13 @@ class StrategyTable:
         for threshold, raised in PRIORITY_BY_RISK:
             if escalation_risk >= threshold and _PRIORITY_ORDER[raised] > _PRIORITY_ORDER[priority]:
                 priority = raised
-        opening = self.opening(rule.strategy.value, emotion, script, seed)
-        if unsure and rule.strategy is not StrategyId.ESCALATE:
+        asks = unsure and rule.strategy is not StrategyId.ESCALATE
+        if asks:
             at = 1 if steps and steps[0] == Step.ACKNOWLEDGE_EMOTION else 0
             steps.insert(at, Step.CLARIFY)
-            opening = self.opening("clarify", emotion, script, seed) or opening
-        return Strategy(rule.strategy, tuple(steps), priority, opening, covers)
+        variant = script_variant(str(script), seed)
+        step_ids = tuple(str(s) for s in steps)
+        opening = self.parts.compose(strategy=rule.strategy.value, emotion=emotion,
+                                     level=intensity_level(intensity).value, intent=topic or intent,
+                                     steps=step_ids, variant=variant, seed=seed, unsure=asks, policy=policy)
+        return Strategy(rule.strategy, tuple(steps), priority, opening, covers, self.parts.outline(step_ids, variant))
