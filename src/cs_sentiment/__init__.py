@@ -39,6 +39,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from .conversation import ConversationAnalysis, analyze_conversation
     from .estimators import EmotionClassifier, IntentClassifier
     from .frame import score_frame
+    from .review import ReplyCheck, ReplyReview, review_reply
     from .training import evaluate, train
 
 __all__ = [
@@ -47,7 +48,8 @@ __all__ = [
     "InvalidContextError", "InvalidInputError", "LexiconFormatError", "ModelFormatError", "ModelIntegrityError",
     "ModelLoadError", "Need", "Polarity", "Policy", "PolicyError",
     "Priority", "Script", "Step", "Strategy", "StrategyId", "UntrustedModelError", "__version__", "analyze",
-    "analyze_conversation", "analyze_many", "evaluate", "score_frame", "train",
+    "analyze_conversation", "analyze_many", "evaluate", "review_reply", "ReplyReview", "ReplyCheck", "score_frame",
+    "train",
 ]
 
 # Heavy parts (scikit-learn, pandas) load only when first used.
@@ -56,6 +58,7 @@ _LAZY = {
     "train": "training", "evaluate": "training",
     "analyze_conversation": "conversation", "ConversationAnalysis": "conversation",
     "score_frame": "frame",
+    "review_reply": "review", "ReplyReview": "review", "ReplyCheck": "review",
 }
 
 

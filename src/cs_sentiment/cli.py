@@ -50,6 +50,12 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--policy", help="TOML file of what the business allows an opening to promise "
                                     "(compensation, return_window_days, service_hours, escalation_contact)")
 
+    p = sub.add_parser("review", help="review an agent's reply to a customer message (JSON)")
+    p.add_argument("customer_message")
+    p.add_argument("reply")
+    p.add_argument("--model", help="model directory (default: the shipped model)")
+    p.add_argument("--compact", action="store_true", help="one line of JSON")
+
     p = sub.add_parser("score", help="score a chat log file (CSV, TSV, JSONL, Parquet)")
     p.add_argument("input")
     p.add_argument("--out", help="output file (default: INPUT with .scored before the suffix)")
@@ -187,6 +193,14 @@ def _analyze(args: argparse.Namespace) -> int:
     return 0
 
 
+def _review(args: argparse.Namespace) -> int:
+    from .review import review_reply
+
+    review = review_reply(args.customer_message, args.reply, analyzer=_analyzer(args.model))
+    print(json.dumps(review.to_dict(), ensure_ascii=False, indent=None if args.compact else 2))
+    return 0
+
+
 def _score(args: argparse.Namespace) -> int:
     from .batch import score_file
 
@@ -288,4 +302,4 @@ def _evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
-_COMMANDS = {"analyze": _analyze, "score": _score, "train": _train, "evaluate": _evaluate}
+_COMMANDS = {"analyze": _analyze, "review": _review, "score": _score, "train": _train, "evaluate": _evaluate}

@@ -1,0 +1,246 @@
+"""Review an agent's reply to a customer: :func:`review_reply`.
+
+Six checks, named as a support lead names them (issue 9), read from phrase
+lists kept as data (``data/lexicons/reply_phrases.tsv``, terms in either
+script, matched after normalisation in one Aho-Corasick pass):
+
+``acknowledges_emotion``
+    The reply recognises the feeling (理解, 久等, 着急 …); ``None`` when the customer is calm.
+``apologizes``
+    The reply says sorry (抱歉, 不好意思, 唔好意思 …).
+``next_step``
+    A concrete answer or action (查到, 为您申请, 点「…」, a date or a number), not a bare 请稍等.
+``shows_care``
+    Warmth or follow-up beyond the fix (随时找我, 请放心, 祝您 …).
+``avoids_negative_language``
+    No blame, arguing, brush-off (不归我们管, 你自己看, 不可能) and no refusal without an alternative.
+``addresses_topic``
+    The reply is about what the customer asked (its topic's words); ``None`` when the customer asked nothing.
+
+The customer side reuses :meth:`Analyzer.analyze`, so a review costs one
+analysis plus one scan of the reply. Every failed check carries one
+suggestion in the reply's script; evidence spans index the reply.
+
+>>> rv = review_reply("等了一周还没发货，你们到底怎么回事？", "这个不归我们管，你去问快递。")
+>>> rv.verdict, rv.checks["avoids_negative_language"].passed, rv.checks["next_step"].passed
+('poor', False, False)
+>>> sorted({c.text for c in rv.checks["avoids_negative_language"].evidence})
+['不归我们', '你去', '去问']
+>>> review_reply("快递到哪了", "您好，包裹在上海中转，预计明天送达，有问题随时找我～").verdict
+'good'
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import cache
+from importlib.resources import files
+from typing import TYPE_CHECKING, Any
+
+from .exceptions import InvalidInputError, LexiconFormatError
+from .labels import CueKind, Script
+from .lexicon import read_tsv
+from .normalize import normalize
+from .results import Cue
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .analyzer import Analyzer
+    from .results import Analysis
+
+__all__ = ["CHECKS", "ReplyCheck", "ReplyReview", "review_reply"]
+
+CHECKS = ("acknowledges_emotion", "apologizes", "next_step", "shows_care", "avoids_negative_language",
+          "addresses_topic")
+PHRASES_FILE = "reply_phrases.tsv"
+SUGGESTIONS_FILE = "reply_suggestions.tsv"
+#: Weights of the checks in the 0–100 score (ours: the answer and the tone matter most).
+WEIGHTS = {"next_step": 30, "avoids_negative_language": 25, "addresses_topic": 15, "acknowledges_emotion": 10,
+           "apologizes": 10, "shows_care": 10}
+#: A reply with negative language scores at most this.
+NEGATIVE_CAP = 40
+#: A date, a time, an amount or a code is a concrete answer in itself.
+_CONCRETE = re.compile(r"\d|今天|明天|后天|今晚|下午|上午|晚上|小时|工作日|天内|日内|听日|今日|下昼")
+_PHRASE_CHECKS = ("empathy", "apology", "care", "negative", "brushoff", "stall", "refusal", "alternative", "action")
+#: Character bigrams too common to show that a reply is about what the customer wrote (ours).
+_COMMON_BIGRAMS = frozenset({"您好", "你好", "请问", "可以", "一下", "我们", "你们", "的话", "什么", "怎么", "这个", "那个",
+                             "是不", "不是", "没有", "已经", "现在", "时候", "谢谢", "麻烦", "帮我", "帮您", "一个"})
+_NEGATIVE_EMOTIONS = frozenset({"angry", "disappointed", "anxious", "impatient", "confused", "hesitant"})
+_NO_TOPIC = frozenset({"other", "praise"})
+
+
+@dataclass(frozen=True, slots=True)
+class ReplyCheck:
+    """One check of a reply: passed (``None`` when it does not apply), its evidence, a suggestion if failed."""
+
+    passed: bool | None
+    evidence: tuple[Cue, ...] = ()
+    suggestion: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"passed": self.passed, "evidence": [c.to_dict() for c in self.evidence],
+                "suggestion": self.suggestion}
+
+
+@dataclass(frozen=True)
+class ReplyReview:
+    """The review of one agent reply."""
+
+    score: int
+    verdict: str
+    checks: dict[str, ReplyCheck]
+    customer_emotion: str
+    customer_intent: str
+    script: Script = Script.SIMPLIFIED
+    issues: tuple[str, ...] = field(default=())
+
+    def to_dict(self) -> dict[str, Any]:
+        """A plain JSON-ready dict."""
+        return {"score": self.score, "verdict": self.verdict, "issues": list(self.issues),
+                "customer_emotion": self.customer_emotion, "customer_intent": self.customer_intent,
+                "script": str(self.script), "checks": {k: v.to_dict() for k, v in self.checks.items()}}
+
+
+@dataclass(frozen=True)
+class _Phrases:
+    automaton: Any
+    topics: dict[str, frozenset[str]]
+    suggestions: dict[str, tuple[str, str]]
+
+
+@cache
+def _phrases() -> _Phrases:
+    import ahocorasick
+
+    root = files("cs_sentiment.lexicons")
+    automaton = ahocorasick.Automaton()
+    terms: dict[str, set[str]] = {}
+    topics: dict[str, set[str]] = {}
+    for line, f in read_tsv((root / PHRASES_FILE).read_text(encoding="utf-8"), PHRASES_FILE, ("check", "term", "source")):
+        kind, term = f[0], normalize(f[1]).text
+        if kind.startswith("topic:"):
+            topics.setdefault(kind[6:], set()).add(term)
+        elif kind not in _PHRASE_CHECKS:
+            raise LexiconFormatError(f"{PHRASES_FILE}:{line}: unknown check {kind!r}")
+        terms.setdefault(term, set()).add(kind)
+    for term, kinds in terms.items():
+        automaton.add_word(term, (term, frozenset(kinds)))
+    automaton.make_automaton()
+    suggestions = {f[0]: (f[1], f[2]) for _, f in read_tsv((root / SUGGESTIONS_FILE).read_text(encoding="utf-8"),
+                                                          SUGGESTIONS_FILE, ("check", "simplified", "traditional",
+                                                                             "source"))}
+    return _Phrases(automaton, {k: frozenset(v) for k, v in topics.items()}, suggestions)
+
+
+def _find(text: str, norm: Any, phrases: _Phrases) -> dict[str, list[Cue]]:
+    """Cues by phrase kind ("empathy", "topic:order_status" …), spans in the original reply."""
+    found: dict[str, list[Cue]] = {}
+    if not norm.text:
+        return found
+    for end, (term, kinds) in phrases.automaton.iter(norm.text):
+        start = end - len(term) + 1
+        o_start, o_end = norm.original_span(start, end + 1)
+        labels = set(kinds) | {f"topic:{t}" for t, words in phrases.topics.items() if term in words}
+        for label in labels:
+            found.setdefault(label, []).append(Cue(CueKind.KEYWORD.value, text[o_start:o_end], o_start, o_end,
+                                                   1.0, label))
+    return found
+
+
+def review_reply(customer_message: str, reply: str, *, analyzer: Analyzer | None = None,
+                 customer: Analysis | None = None) -> ReplyReview:
+    """Review ``reply``, an agent's answer to ``customer_message``.
+
+    Parameters
+    ----------
+    customer_message, reply : str
+        The customer's message and the agent's reply.
+    analyzer : Analyzer, optional
+        Reads the customer side (default: the shared default analyzer).
+    customer : Analysis, optional
+        The customer message's analysis when you already have it (then it is not analysed again).
+
+    Returns
+    -------
+    ReplyReview
+        ``score`` 0–100, ``verdict`` good / acceptable / poor, ``checks`` by name.
+    """
+    for name, value in (("customer_message", customer_message), ("reply", reply)):
+        if not isinstance(value, str):
+            raise InvalidInputError(f"{name} must be a str, got {type(value).__name__}")
+    if customer is None:
+        if analyzer is None:
+            from .analyzer import Analyzer
+
+            analyzer = Analyzer.default()
+        customer = analyzer.analyze(customer_message)
+    phrases = _phrases()
+    norm = normalize(reply)
+    found = _find(reply, norm, phrases)
+    column = 1 if norm.script is Script.TRADITIONAL else 0
+    upset = customer.emotion.value in _NEGATIVE_EMOTIONS
+    intents = [str(customer.intent)] + ([str(customer.secondary_intent)] if customer.secondary_intent else [])
+    ranked = sorted(customer.intent_scores.items(), key=lambda kv: -kv[1])
+    if len(ranked) > 1 and ranked[1][1] >= 0.25:
+        intents.append(str(ranked[1][0]))
+    topical = [i for i in intents if i not in _NO_TOPIC and i in phrases.topics]
+
+    negative = found.get("negative", []) + found.get("brushoff", []) \
+        + ([] if found.get("alternative") else found.get("refusal", []))
+    action = found.get("action", [])
+    concrete = _CONCRETE.search(norm.text)
+    on_topic: bool | None = None
+    topic_cues: list[Cue] = [c for i in topical for c in found.get(f"topic:{i}", [])]
+    if topical or str(customer.intent) not in _NO_TOPIC:
+        on_topic = bool(topic_cues) or _shares_content(normalize(customer_message).text, norm.text)
+    answered = bool(action or concrete) and not found.get("brushoff") and on_topic is not False \
+        and not (found.get("stall") and not concrete)
+    results: dict[str, tuple[bool | None, list[Cue]]] = {
+        "acknowledges_emotion": (bool(found.get("empathy")) if upset else None, found.get("empathy", [])),
+        "apologizes": (bool(found.get("apology")), found.get("apology", [])),
+        "next_step": (answered, action),
+        "shows_care": (bool(found.get("care")), found.get("care", [])),
+        "avoids_negative_language": (not negative, negative),
+        "addresses_topic": (on_topic, topic_cues),
+    }
+    checks = {name: ReplyCheck(passed, _unique(cues),
+                               None if passed is not False else phrases.suggestions[name][column])
+              for name, (passed, cues) in results.items()}
+    applicable = {k: v.passed for k, v in checks.items() if v.passed is not None
+                  and (k != "apologizes" or upset)}
+    weight = sum(WEIGHTS[k] for k in applicable)
+    score = round(100 * sum(WEIGHTS[k] for k, ok in applicable.items() if ok) / weight) if weight else 0
+    if negative:
+        score = min(score, NEGATIVE_CAP)
+    verdict = _verdict(checks, upset)
+    issues = tuple(k for k, v in checks.items() if v.passed is False and (k != "apologizes" or upset))
+    return ReplyReview(score, verdict, checks, customer.emotion.value, str(customer.intent), norm.script, issues)
+
+
+def _unique(cues: list[Cue]) -> tuple[Cue, ...]:
+    """Cues in reply order, one per span (a phrase listed under two kinds is one piece of evidence)."""
+    seen: dict[tuple[int, int], Cue] = {}
+    for cue in sorted(cues, key=lambda c: (c.start or 0, c.end or 0)):
+        seen.setdefault((cue.start or 0, cue.end or 0), cue)
+    return tuple(seen.values())
+
+
+def _shares_content(customer: str, reply: str) -> bool:
+    """Whether the reply repeats a content word of the customer's message (a character bigram, not a common one)."""
+    def grams(text: str) -> set[str]:
+        chars = [ch for ch in text if ch.isalnum()]
+        return {a + b for a, b in zip(chars, chars[1:])} - _COMMON_BIGRAMS
+
+    return bool(grams(customer) & grams(reply))
+
+
+def _verdict(checks: Mapping[str, ReplyCheck], upset: bool) -> str:
+    """good / acceptable / poor, by the rules a support lead applies (and our labelled set follows)."""
+    ok = {k: v.passed for k, v in checks.items()}
+    if ok["avoids_negative_language"] is False or ok["addresses_topic"] is False \
+            or (upset and not ok["next_step"] and not ok["acknowledges_emotion"]):
+        return "poor"
+    warm = sum(bool(ok[k]) for k in ("acknowledges_emotion", "apologizes", "shows_care")) >= 2 if upset \
+        else bool(ok["shows_care"])
+    return "good" if ok["next_step"] and warm else "acceptable"
