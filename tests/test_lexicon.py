@@ -24,6 +24,11 @@ HEADERS["domain_words.tsv"] = FORMATS["domain"]
 HEADERS["strategy_rules.tsv"] = RULES_HEADER
 HEADERS["simplified_only.tsv"] = SIMPLIFIED_ONLY_HEADER
 HEADERS["opening_parts.tsv"] = PARTS_HEADER
+HEADERS["reply_phrases.tsv"] = ("check", "term", "source")
+HEADERS["reply_suggestions.tsv"] = ("check", "simplified", "traditional", "source")
+#: Files read by their own modules (strategy, normalisation, openings, reply review), not by Lexicon.
+NOT_LEXICON = {"strategy_rules.tsv", "simplified_only.tsv", "opening_parts.tsv", "reply_phrases.tsv",
+               "reply_suggestions.tsv"}
 PACKAGED = sorted(path.name for path in LEXICON_DIR.glob("*.tsv"))
 
 
@@ -33,9 +38,11 @@ def _rows(name: str) -> list[list[str]]:
 
 
 def _entry_key(name: str, row: list[str]) -> tuple[str, ...]:
-    """What must be unique in a file: the term, or (slot, key, variant) for opening parts."""
+    """What must be unique in a file: the term, (slot, key, variant) for opening parts, (check, term) for phrases."""
     if name == "opening_parts.tsv":
         return (row[0], row[1], row[2])
+    if name == "reply_phrases.tsv":
+        return (row[0], row[1])
     return (row[0],)
 
 
@@ -79,7 +86,7 @@ def test_packaged_file_is_read_through_importlib_resources_from_the_one_copy(nam
 
 
 def test_packaged_lexicon_loads_every_file(lexicon):
-    assert set(lexicon.sources) >= set(PACKAGED) - {"strategy_rules.tsv", "simplified_only.tsv", "opening_parts.tsv"}
+    assert set(lexicon.sources) >= set(PACKAGED) - NOT_LEXICON
 
 
 def test_emotion_lexicon_has_at_least_600_entries_covering_every_emotion():
