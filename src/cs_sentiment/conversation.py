@@ -42,7 +42,7 @@ from typing import TYPE_CHECKING, Any
 from .context import Context
 from .cues import MAX_HISTORY
 from .results import Analysis
-from .times import to_epoch_seconds
+from .times import is_missing, to_epoch_seconds
 
 if TYPE_CHECKING:  # pragma: no cover
     from .analyzer import Analyzer
@@ -365,16 +365,6 @@ def _parse_turns(turns: Any) -> list[tuple[str, bool, float | None, float | None
     return out
 
 
-def _missing(value: Any) -> bool:
-    """None, NaN, NaT or pandas NA."""
-    if value is None:
-        return True
-    try:
-        return bool(value != value)
-    except TypeError:  # pandas NA refuses bool()
-        return True
-
-
 def role_is_agent(role: Any) -> bool:
     """``True`` for an agent role, ``False`` for a customer role or a missing one (``None``, NaN).
 
@@ -386,7 +376,7 @@ def role_is_agent(role: Any) -> bool:
     ValueError
         Any other value.
     """
-    if not isinstance(role, str) and _missing(role):
+    if not isinstance(role, str) and is_missing(role):
         return False
     if isinstance(role, str):
         key = role.strip().lower()

@@ -140,7 +140,8 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise FileNotFoundError(f"policy file {path} not found") from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise PolicyError(f"{path}: not valid TOML: {exc}") from None
-    return data.get("policy", data) if isinstance(data.get("policy"), dict) else data
+    section = data.get("policy")
+    return section if isinstance(section, dict) else data
 
 
 def script_variant(script: str, message: str) -> str:

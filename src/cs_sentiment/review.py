@@ -141,8 +141,7 @@ def _find(text: str, norm: Any, phrases: _Phrases) -> dict[str, list[Cue]]:
     for end, (term, kinds) in phrases.automaton.iter(norm.text):
         start = end - len(term) + 1
         o_start, o_end = norm.original_span(start, end + 1)
-        labels = set(kinds) | {f"topic:{t}" for t, words in phrases.topics.items() if term in words}
-        for label in labels:
+        for label in kinds:  # topic words carry their "topic:<intent>" kind in the automaton already
             found.setdefault(label, []).append(Cue(CueKind.KEYWORD.value, text[o_start:o_end], o_start, o_end,
                                                    1.0, label))
     return found

@@ -132,7 +132,8 @@ def _text(value: str) -> float:
                      "2024/5/1 10:05, 20240501100500, epoch or Excel numbers)")
 
 
-def _missing(value: Any) -> bool:
+def is_missing(value: Any) -> bool:
+    """None, NaN, NaT or pandas NA (what a missing cell holds)."""
     if value is None:
         return True
     try:
@@ -153,7 +154,7 @@ def to_epoch_seconds(value: Any) -> float | None:
     TypeError
         A value that is not a time at all (a bool, a list …).
     """
-    if _missing(value):
+    if is_missing(value):
         return None
     if isinstance(value, datetime):
         return _utc(value)
