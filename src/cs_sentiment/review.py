@@ -9,13 +9,15 @@ script, matched after normalisation in one Aho-Corasick pass):
 ``apologizes``
     The reply says sorry (抱歉, 不好意思, 唔好意思 …).
 ``next_step``
-    A concrete answer or action (查到, 为您申请, 点「…」, a date or a number), not a bare 请稍等.
+    A concrete answer or action (查到, 为您申请, 点「…」, a date or a number), or a direct answer
+    to the customer's question that stays on its topic; not a bare 请稍等, a brush-off or an argument.
 ``shows_care``
     Warmth or follow-up beyond the fix (随时找我, 请放心, 祝您 …).
 ``avoids_negative_language``
     No blame, arguing, brush-off (不归我们管, 你自己看, 不可能) and no refusal without an alternative.
 ``addresses_topic``
-    The reply is about what the customer asked (its topic's words); ``None`` when the customer asked nothing.
+    The reply is not about something else: fails for a reply of fillers only (好的，收到) or an
+    advert the customer did not ask about; ``None`` when the customer asked nothing.
 
 The customer side reuses :meth:`Analyzer.analyze`, so a review costs one
 analysis plus one scan of the reply. Every failed check carries one
@@ -61,8 +63,13 @@ WEIGHTS = {"next_step": 30, "avoids_negative_language": 25, "addresses_topic": 1
 #: A reply with negative language scores at most this.
 NEGATIVE_CAP = 40
 #: A date, a time, an amount or a code is a concrete answer in itself.
-_CONCRETE = re.compile(r"\d|今天|明天|后天|今晚|下午|上午|晚上|小时|工作日|天内|日内|听日|今日|下昼")
-_PHRASE_CHECKS = ("empathy", "apology", "care", "negative", "brushoff", "stall", "refusal", "alternative", "action")
+_CONCRETE = re.compile(r"\d|今天|明天|后天|今晚|下午|上午|晚上|小时|工作日|天内|日内|听日|今日|下昼|[周星期拜][一二三四五六日天]")
+#: The customer asked something (normalised text, so one pattern serves both scripts).
+_QUESTION = re.compile(r"[?？]|吗|怎么|怎样|哪|什么|几|多久|多少|能不能|可不可以|是不是|有没有|有冇|可唔可以|点样|点解|边度|系咪|乜")
+#: A reply this long (characters, punctuation left out) with no stall, brush-off or argument answers a question.
+ANSWER_MIN_CHARS = 6
+_PHRASE_CHECKS = ("empathy", "apology", "care", "negative", "brushoff", "stall", "refusal", "alternative", "action",
+                  "offtopic", "filler")
 #: Character bigrams too common to show that a reply is about what the customer wrote (ours).
 _COMMON_BIGRAMS = frozenset({"您好", "你好", "请问", "可以", "一下", "我们", "你们", "的话", "什么", "怎么", "这个", "那个",
                              "是不", "不是", "没有", "已经", "现在", "时候", "谢谢", "麻烦", "帮我", "帮您", "一个"})
@@ -187,14 +194,23 @@ def review_reply(customer_message: str, reply: str, *, analyzer: Analyzer | None
 
     negative = found.get("negative", []) + found.get("brushoff", []) \
         + ([] if found.get("alternative") else found.get("refusal", []))
+    arguing = bool(found.get("negative") or found.get("brushoff"))
     action = found.get("action", [])
     concrete = _CONCRETE.search(norm.text)
-    on_topic: bool | None = None
+    customer_text = normalize(customer_message).text
     topic_cues: list[Cue] = [c for i in topical for c in found.get(f"topic:{i}", [])]
+    on_topic: bool | None = None
     if topical or str(customer.intent) not in _NO_TOPIC:
-        on_topic = bool(topic_cues) or _shares_content(normalize(customer_message).text, norm.text)
-    answered = bool(action or concrete) and not found.get("brushoff") and on_topic is not False \
-        and not (found.get("stall") and not concrete)
+        # Off topic only when the reply clearly talks about something else: an advert or upsell the
+        # customer did not ask about, with nothing of the customer's topic in it.
+        selling = bool(found.get("offtopic")) and "price_promotion" not in intents
+        on_topic = not (selling and not topic_cues) and not _only_filler(reply, found.get("filler", []))
+    stalled = bool(found.get("stall")) and not concrete
+    answers_question = bool(_QUESTION.search(customer_text)) \
+        and sum(ch.isalnum() for ch in norm.text) >= ANSWER_MIN_CHARS \
+        and bool(topic_cues or _shares_content(customer_text, norm.text))
+    answered = bool(action or concrete or answers_question) and not arguing and on_topic is not False \
+        and not stalled
     results: dict[str, tuple[bool | None, list[Cue]]] = {
         "acknowledges_emotion": (bool(found.get("empathy")) if upset else None, found.get("empathy", [])),
         "apologizes": (bool(found.get("apology")), found.get("apology", [])),
@@ -225,6 +241,17 @@ def _unique(cues: list[Cue]) -> tuple[Cue, ...]:
     return tuple(seen.values())
 
 
+def _only_filler(text: str, filler: list[Cue]) -> bool:
+    """Whether ``text`` (the reply as given) says nothing but fillers (好的, 收到, 您好 …): under two letters or digits outside them."""
+    if not filler:
+        return False
+    kept = list(text)
+    for cue in filler:  # spans index the reply as given
+        for k in range(cue.start or 0, min(cue.end or 0, len(kept))):
+            kept[k] = " "
+    return sum(ch.isalnum() for ch in kept) < 2
+
+
 def _shares_content(customer: str, reply: str) -> bool:
     """Whether the reply repeats a content word of the customer's message (a character bigram, not a common one)."""
     def grams(text: str) -> set[str]:
@@ -237,9 +264,11 @@ def _shares_content(customer: str, reply: str) -> bool:
 def _verdict(checks: Mapping[str, ReplyCheck], upset: bool) -> str:
     """good / acceptable / poor, by the rules a support lead applies (and our labelled set follows)."""
     ok = {k: v.passed for k, v in checks.items()}
-    if ok["avoids_negative_language"] is False or ok["addresses_topic"] is False \
-            or (upset and not ok["next_step"] and not ok["acknowledges_emotion"]):
+    helps = bool(ok["next_step"])
+    warmth = any(ok[k] for k in ("acknowledges_emotion", "apologizes", "shows_care"))
+    if ok["avoids_negative_language"] is False or ok["addresses_topic"] is False or not (helps or warmth) \
+            or (upset and not helps and not ok["acknowledges_emotion"]):
         return "poor"
-    warm = sum(bool(ok[k]) for k in ("acknowledges_emotion", "apologizes", "shows_care")) >= 2 if upset \
+    warm = bool(ok["acknowledges_emotion"]) and bool(ok["apologizes"] or ok["shows_care"]) if upset \
         else bool(ok["shows_care"])
     return "good" if ok["next_step"] and warm else "acceptable"
