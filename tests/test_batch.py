@@ -323,6 +323,51 @@ def test_agent_rows_are_not_scored_and_not_errors(tmp_path):
     assert summary.agent_rows == 2 and summary.errors == 0 and summary.scored == 4
 
 
+def test_agent_rows_get_the_review_score_frame_gives_them(tmp_path):
+    score_file(write_csv(tmp_path / "a.csv"), tmp_path / "o.csv", **CONV)
+    out = read_out(tmp_path / "o.csv")
+    frame = score_frame(pd.DataFrame(ROWS, columns=["conversation_id", "ts", "role", "text"]), **CONV)
+    for column in ("reply_score", "reply_verdict", "reply_issues"):
+        expected = ["" if pd.isna(v) else str(v) for v in frame[column]]
+        assert out[column].tolist() == expected
+    assert (out["reply_verdict"] != "").tolist() == [r[2] == "agent" for r in ROWS]
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".jsonl", ".parquet"])
+def test_summary_gives_each_agents_mean_reply_score(tmp_path, suffix):
+    # given: two agents, one answers, one stalls
+    rows = [("c1", "2024-05-01T10:00:00", "customer", "我的快递什么时候到？", ""),
+            ("c1", "2024-05-01T10:01:00", "agent", "您好，包裹在上海中转，预计明天送达，有问题随时找我。", "小王"),
+            ("c2", "2024-05-01T10:00:00", "customer", "东西坏了，太失望了", ""),
+            ("c2", "2024-05-01T10:01:00", "agent", "这个不归我们管，你去问厂家。", "小李"),
+            ("c2", "2024-05-01T10:02:00", "agent", "请稍等", "小李")]
+    src = tmp_path / "a.csv"
+    write_csv(src, rows=rows, header="conversation_id,ts,role,text,agent\n")
+    if suffix != ".csv":
+        other = tmp_path / f"a{suffix}"
+        frame = pd.read_csv(src, dtype=str, keep_default_na=False)
+        frame.to_parquet(other) if suffix == ".parquet" else frame.to_json(other, orient="records", lines=True,
+                                                                           force_ascii=False)
+        src = other
+    # when
+    summary = score_file(src, tmp_path / f"o{suffix}", agent_col="agent", **CONV)
+    # then
+    assert set(summary.replies) == {"小王", "小李"}
+    assert summary.replies["小王"]["replies"] == 1 and summary.replies["小李"]["replies"] == 2
+    assert summary.replies["小李"]["poor"] >= 1
+    assert summary.replies["小王"]["mean_score"] > summary.replies["小李"]["mean_score"]
+    text = summary.describe()
+    assert "replies by agent" in text and text.index("小李") < text.index("小王")  # lowest mean first
+    out = read_out(tmp_path / f"o{suffix}")
+    scores = out["reply_score"].tolist()
+    assert [s not in ("", None) and not pd.isna(s) for s in scores] == [False, True, False, True, True]
+
+
+def test_agent_col_without_role_col_is_refused(tmp_path):
+    with pytest.raises(ValueError, match="agent_col"):
+        score_file(write_csv(tmp_path / "a.csv"), tmp_path / "o.csv", agent_col="role")
+
+
 # -- jobs --------------------------------------------------------------------------------------------------------------
 def test_two_jobs_write_exactly_what_one_job_writes(tmp_path):
     score_file(SAMPLE, tmp_path / "one.csv", jobs=1, chunksize=40, **CONV)

@@ -141,3 +141,19 @@ def test_a_policy_file_with_an_unknown_key_is_one_line_naming_it(tmp_path, capsy
     policy.write_text('refund_days = 3\n', encoding="utf-8")
     assert main(["analyze", "好的", "--policy", str(policy)]) == 2
     assert "refund_days" in _one_line_error(capsys.readouterr().err)
+
+
+def test_score_with_role_and_agent_columns_lists_each_agents_replies(tmp_path, capsys):
+    src = tmp_path / "log.csv"
+    src.write_text("cid,role,agent,text\n"
+                   "1,customer,,我的快递什么时候到？\n"
+                   "1,agent,小王,您好，包裹在上海中转，预计明天送达。\n"
+                   "2,customer,,东西坏了，太失望了\n"
+                   "2,agent,小李,这个不归我们管。\n", encoding="utf-8")
+    code = main(["score", str(src), "--conversation-col", "cid", "--role-col", "role", "--agent-col", "agent",
+                 "--no-progress"])
+    err = capsys.readouterr().err
+    assert code == 0
+    assert "2 replies reviewed" in err and "小王: 1 replies" in err and "小李: 1 replies" in err
+    header = (tmp_path / "log.scored.csv").read_text(encoding="utf-8-sig").splitlines()[0]
+    assert "reply_score,reply_verdict,reply_issues,error" in header

@@ -211,7 +211,8 @@ def test_to_dict_is_json_ready():
     data = json.loads(json.dumps(conv.to_dict(), ensure_ascii=False))
     assert [t["turn"] for t in data["turns"]] == [0, 2]
     assert data["trajectory"] in {"escalating", "calming", "stable"}
-    assert set(data) == {"turns", "peak", "trajectory", "turning_points", "escalation_risk", "flagged_agent_turns"}
+    assert set(data) == {"turns", "peak", "trajectory", "turning_points", "escalation_risk", "flagged_agent_turns",
+                         "replies"}
 
 
 def test_analysis_at_finds_a_customer_turn_by_index():
@@ -279,3 +280,30 @@ def test_roles_and_their_synonyms(role, agent):
 def test_a_generator_of_turns_is_accepted():
     conv = analyze_conversation(t for t in ["在吗", "东西坏了"])
     assert len(conv.turns) == 2
+
+
+def test_every_agent_reply_after_a_customer_turn_is_reviewed_against_that_turn():
+    conv = analyze_conversation([
+        {"role": "agent", "text": "您好，请问有什么可以帮您？"},
+        {"role": "customer", "text": "等了一周还没发货，你们到底怎么回事？"},
+        {"role": "agent", "text": "这个不归我们管，你去问快递。"},
+        {"role": "agent", "text": ""},
+        {"role": "customer", "text": "什么态度！我要投诉！"},
+    ])
+    assert conv.review_indices == (2,)  # the greeting answers nothing, the empty turn says nothing
+    review = conv.review_at(2)
+    assert review.verdict == "poor" and "avoids_negative_language" in review.issues
+    with pytest.raises(KeyError):
+        conv.review_at(0)
+
+
+def test_a_flagged_reply_says_which_checks_it_failed():
+    conv = analyze_conversation([
+        {"role": "customer", "text": "我的快递三天没动了，什么情况？"},
+        {"role": "agent", "text": "请耐心等待。"},
+        {"role": "customer", "text": "又是等等等！到底什么时候到？再不解决我就投诉你们！！"},
+    ])
+    assert conv.flagged_agent_turns == (1,)
+    assert "next_step" in conv.flagged_issues()[1]
+    replies = conv.to_dict()["replies"]
+    assert replies[0]["turn"] == 1 and replies[0]["flagged"] is True and "next_step" in replies[0]["issues"]

@@ -117,12 +117,55 @@ def test_a_failing_analysis_marks_the_row_and_the_run_goes_on():
     assert out["emotion"].notna().tolist() == [True, False, True]
 
 
-def test_agent_rows_get_no_results_and_no_error():
+def test_agent_rows_get_no_customer_results_and_no_error():
     df = pd.DataFrame({"role": ["customer", "agent", "客服", None], "text": ["东西坏了", "抱歉", "马上处理", "好的"]})
     out = score_frame(df, role_col="role")
     assert out["emotion"].isna().tolist() == [False, True, True, False]
     assert out["error"].isna().all()
     assert out["role"].tolist()[:3] == ["customer", "agent", "客服"]
+
+
+def test_agent_rows_are_reviewed_against_the_customer_message_they_answer():
+    # given: a conversation where the first reply brushes the customer off and the second helps
+    df = pd.DataFrame({
+        "cid": ["a", "a", "a", "a"], "ts": [0, 30, 60, 90],
+        "role": ["customer", "agent", "customer", "agent"],
+        "text": ["等了一周还没发货，你们到底怎么回事？", "这个不归我们管，你去问快递。", "你们太过分了！",
+                 "非常抱歉让您久等了，我刚查到包裹在上海中转，预计明天送达，有问题随时找我。"]})
+    # when
+    out = score_frame(df, conversation_col="cid", time_col="ts", role_col="role")
+    # then: the same review as review_reply with the customer turn before each reply
+    for agent_row, customer_row in ((1, 0), (3, 2)):
+        conv = analyze_conversation([{"text": t, "role": r, "ts": ts}
+                                     for t, r, ts in zip(df.text, df.role, df.ts, strict=True)])
+        expected = conv.review_at(agent_row)
+        assert out.loc[agent_row, "reply_score"] == expected.score
+        assert out.loc[agent_row, "reply_verdict"] == expected.verdict
+        assert out.loc[agent_row, "reply_issues"] == ",".join(expected.issues)
+        assert pd.isna(out.loc[customer_row, "reply_score"])
+    assert out.loc[1, "reply_verdict"] == "poor"
+    assert "avoids_negative_language" in out.loc[1, "reply_issues"].split(",")
+    assert out.loc[3, "reply_score"] > out.loc[1, "reply_score"]
+
+
+def test_without_a_conversation_column_a_reply_answers_the_customer_row_above_it():
+    df = pd.DataFrame({"role": ["agent", "customer", "agent", "agent"],
+                       "text": ["您好，在的", "快递到哪了", "您好，包裹在上海中转，预计明天送达。", ""]})
+    out = score_frame(df, role_col="role")
+    assert pd.isna(out.loc[0, "reply_score"])  # no customer message before it
+    assert out.loc[2, "reply_verdict"] in {"good", "acceptable"}
+    assert pd.isna(out.loc[3, "reply_score"]) and pd.isna(out.loc[3, "error"])  # empty agent turn: nothing to review
+
+
+def test_reply_columns_have_stable_dtypes_and_stay_empty_without_a_role_column():
+    out = score_frame(pd.DataFrame({"text": ["在吗", "好的"]}))
+    assert str(out["reply_score"].dtype) == "Int64"
+    assert out[["reply_score", "reply_verdict", "reply_issues"]].isna().all().all()
+
+
+def test_a_bad_agent_text_is_an_error_on_that_row():
+    out = score_frame(pd.DataFrame({"role": ["customer", "agent"], "text": ["在吗", 3]}), role_col="role")
+    assert out["error"].tolist()[1] == "not text: int"
 
 
 def test_unknown_role_is_an_error_on_that_row():

@@ -78,6 +78,7 @@ from __future__ import annotations
 import codecs
 import contextlib
 import csv
+import io
 import json
 import logging
 import math
@@ -98,12 +99,14 @@ import pandas as pd
 
 from .frame import (
     MAX_CHARS,
+    REPLY_COLUMNS,
     RESULT_COLUMNS,
     ConversationState,
     PreparedRows,
     RowContext,
     Scorer,
     check_columns,
+    contexts_in_input_order,
     conversation_keys,
     describe_counts,
     prepare_rows,
@@ -111,7 +114,7 @@ from .frame import (
     timeless_message,
     typing_seconds,
 )
-from .times import epoch_seconds_counted
+from .times import epoch_seconds_counted, is_missing
 
 __all__ = ["FORMATS", "MAX_OPEN_CONVERSATIONS", "ScoreSummary", "detect_encoding", "file_format", "score_file"]
 
@@ -134,6 +137,8 @@ _SURROGATE = re.compile("[\udc80-\udcff]")
 #: longer text is kept in the output and marked, never split into rows.
 MAX_FIELD_CHARS = 1 << 30
 _ANY_SURROGATE = re.compile("[\ud800-\udfff]")
+#: A field that looks like a row key (an id, a number, a time stamp), not like chat text.
+_ID_LIKE = re.compile(r"[A-Za-z0-9_.:+-]+\Z")
 _UNICODE_OUTPUTS = ("utf-8", "utf-8-sig")
 
 
@@ -151,7 +156,7 @@ class ScoreSummary:
     errors : int
         Rows with an ``error``.
     agent_rows : int
-        Agent rows (not scored, not errors).
+        Agent rows (not scored as customers, not errors).
     emotions, intents : dict
         How many scored rows got each emotion and intent.
     seconds : float
@@ -168,6 +173,9 @@ class ScoreSummary:
         With ``adapt_priors``: the class priors estimated on the file and used to score it.
     timeless_times : int
         Values of the time column that were clock times without a date (read as no time).
+    replies : dict
+        With ``role_col``: per agent (the ``agent_col`` value; ``"all"`` without one), the
+        reviewed replies: ``{"replies": n, "mean_score": float, "poor": n}``.
     """
 
     input: str
@@ -184,10 +192,11 @@ class ScoreSummary:
     jobs: int = 1
     priors: dict[str, dict[str, float]] | None = None
     timeless_times: int = 0
+    replies: dict[str, dict[str, float]] = field(default_factory=dict)
 
     @property
     def scored(self) -> int:
-        """Rows that got results."""
+        """Customer rows that got results."""
         return self.rows - self.errors - self.agent_rows
 
     def describe(self) -> str:
@@ -207,7 +216,8 @@ class ScoreSummary:
                  + (f" (read as {self.encoding})" if self.encoding else "")]
         parts = [f"scored {self.scored}"]
         if self.agent_rows:
-            parts.append(f"agent rows {self.agent_rows} (not scored)")
+            reviewed = sum(int(v["replies"]) for v in self.replies.values())
+            parts.append(f"agent rows {self.agent_rows} ({reviewed} replies reviewed)")
         parts.append(f"errors {self.errors}")
         lines.append(", ".join(parts))
         for row, message in self.error_examples:
@@ -221,11 +231,36 @@ class ScoreSummary:
                          f"without --assume-sorted they are put in time order")
         lines.append("emotion: " + describe_counts(self.emotions, self.scored))
         lines.append("intent: " + describe_counts(self.intents, self.scored))
+        lines.extend(describe_replies(self.replies))
         if self.priors:
             for head, values in self.priors.items():
                 top = sorted(values.items(), key=lambda kv: -kv[1])[:4]
                 lines.append(f"adapted {head} priors: " + ", ".join(f"{k} {100 * v:.1f}%" for k, v in top))
         return "\n".join(lines)
+
+
+#: Agents listed in the summary (the lowest mean scores first).
+REPLY_AGENTS_SHOWN = 12
+
+
+def describe_replies(replies: dict[str, dict[str, float]], limit: int = REPLY_AGENTS_SHOWN) -> list[str]:
+    """Lines on reviewed replies: per agent, the mean score and the poor ones, lowest mean first.
+
+    >>> describe_replies({"A": {"replies": 4, "mean_score": 81.5, "poor": 0},
+    ...                   "B": {"replies": 2, "mean_score": 40.0, "poor": 1}})
+    ['replies by agent (mean score, poor):', '  B: 2 replies, 40.0, 1 poor (50.0%)', '  A: 4 replies, 81.5, 0 poor (0.0%)']
+    """
+    if not replies:
+        return []
+    lines = ["replies by agent (mean score, poor):"]
+    ranked = sorted(replies.items(), key=lambda kv: (kv[1]["mean_score"], kv[0]))
+    for name, v in ranked[:limit]:
+        n = int(v["replies"])
+        lines.append(f"  {name}: {n} replies, {v['mean_score']:.1f}, {int(v['poor'])} poor "
+                     f"({100.0 * v['poor'] / n:.1f}%)")
+    if len(ranked) > limit:
+        lines.append(f"  ... and {len(ranked) - limit} more agents")
+    return lines
 
 
 # -- the run ---------------------------------------------------------------------------------------------------------
@@ -234,7 +269,7 @@ def score_file(input: str | os.PathLike[str], output: str | os.PathLike[str] | N
                role_col: str | None = None, jobs: int = 1, chunksize: int = 50_000, encoding: str | None = None,
                model_dir: str | os.PathLike[str] | None = None, progress: bool = False, assume_sorted: bool = False,
                typing_col: str | None = None, prefix: str = "", max_chars: int = MAX_CHARS,
-               adapt_priors: bool = False) -> ScoreSummary:
+               adapt_priors: bool = False, agent_col: str | None = None) -> ScoreSummary:
     """Score every message of a chat-log file into a new file.
 
     Parameters
@@ -245,7 +280,11 @@ def score_file(input: str | os.PathLike[str], output: str | os.PathLike[str] | N
         Same choice of formats (it may differ from the input's). Default: the input
         with ``.scored`` before its suffix. Replaced if it exists.
     text_col, conversation_col, time_col, role_col, typing_col, prefix, max_chars
-        As in :func:`~cs_sentiment.score_frame`.
+        As in :func:`~cs_sentiment.score_frame`: with ``role_col``, agent rows are
+        reviewed as replies (the ``reply_*`` columns).
+    agent_col : str, optional
+        Who wrote each agent row (an agent id or name): the summary gives each agent's
+        reviewed replies, mean score and poor ones. Needs ``role_col``.
     jobs : int
         Worker processes analysing messages (-1: one per core). Same output for any value.
     chunksize : int
@@ -308,9 +347,10 @@ def score_file(input: str | os.PathLike[str], output: str | os.PathLike[str] | N
 
     reader = _open_reader(src, in_format, encoding, text_col)
     check_columns(reader.columns, text_col=text_col, conversation_col=conversation_col, time_col=time_col,
-                  role_col=role_col, typing_col=typing_col, prefix=prefix)
+                  role_col=role_col, typing_col=typing_col, prefix=prefix, agent_col=agent_col)
     plan = _Plan(text_col=text_col, conversation_col=conversation_col, time_col=time_col, role_col=role_col,
-                 typing_col=typing_col, max_chars=max_chars, chunksize=chunksize, assume_sorted=assume_sorted)
+                 typing_col=typing_col, max_chars=max_chars, chunksize=chunksize, assume_sorted=assume_sorted,
+                 agent_col=agent_col)
     from tqdm import tqdm
 
     index = None
@@ -333,7 +373,7 @@ def score_file(input: str | os.PathLike[str], output: str | os.PathLike[str] | N
             try:
                 for unit, results in scored:
                     writer.write(unit, results)
-                    tally.add(unit, results)
+                    tally.add(unit, results, None if agent_col is None else unit.chunk.values(agent_col))
                     bar.update(unit.n)
             finally:
                 scored.close()
@@ -346,7 +386,7 @@ def score_file(input: str | os.PathLike[str], output: str | os.PathLike[str] | N
         input=str(src), output=str(dst), rows=tally.rows, errors=tally.errors, agent_rows=tally.agent,
         emotions=dict(tally.emotions), intents=dict(tally.intents), seconds=time.perf_counter() - started,
         encoding=reader.encoding, error_examples=tuple(tally.examples), out_of_order=tracker.out_of_order,
-        jobs=jobs, priors=priors, timeless_times=tally.timeless,
+        jobs=jobs, priors=priors, timeless_times=tally.timeless, replies=tally.replies(),
     )
 
 
@@ -361,7 +401,7 @@ def _adapted_priors(reader: _Reader, plan: _Plan, model_dir: str | None) -> dict
     for chunk in reader.chunks(plan.chunksize, only=only):
         roles = None if plan.role_col is None else chunk.values(plan.role_col)
         rows = prepare_rows(chunk.values(plan.text_col), roles, max_chars=plan.max_chars, errors=chunk.errors)
-        texts.extend(t for t in rows.texts if t)
+        texts.extend(t for t, agent in zip(rows.texts, rows.agent, strict=True) if t and not agent)
     if len(texts) > ADAPT_MAX_MESSAGES:
         step = len(texts) / ADAPT_MAX_MESSAGES
         texts = [texts[int(k * step)] for k in range(ADAPT_MAX_MESSAGES)]
@@ -514,6 +554,7 @@ class _Plan:
     max_chars: int
     chunksize: int
     assume_sorted: bool
+    agent_col: str | None = None
 
 
 class _Chunk:
@@ -621,6 +662,7 @@ class _Tracker:
     def __init__(self, index: _Index | None):
         self.index = index
         self.states: OrderedDict[int, ConversationState] = OrderedDict()
+        self.last_customer: list[str | None] = [None]  # without conversations: the customer row a reply answers
         self.waiting: dict[tuple[int, int], tuple[_Unit, int, float | None, float | None]] = {}
         self.out_of_order = 0
 
@@ -697,8 +739,8 @@ def _prepared_units(reader: _Reader, plan: _Plan, tracker: _Tracker, tally: _Tal
         typing = None if plan.typing_col is None else typing_seconds(chunk.series(plan.typing_col))
         if plan.conversation_col is not None:
             tracker.feed(unit, _row_keys(chunk, plan), _row_times(chunk, plan, tally), typing)
-        elif typing is not None:
-            unit.contexts = [None if t is None else ((), (), None, t) for t in typing]
+        else:
+            unit.contexts = contexts_in_input_order(unit.rows, typing, tracker.last_customer)
         queue.append(unit)
         rows_read = unit.chunk.start + unit.n
         while queue and queue[0].pending == 0:
@@ -749,9 +791,9 @@ def _watch_parent(parent: int) -> None:
 
 
 def _score_piece(model_dir: str | None, priors: str | None, texts: list[str | None],
-                 contexts: list[RowContext | None] | None) -> tuple[list[tuple | None], dict[int, str]]:
+                 contexts: list[Any] | None, agent: list[bool]) -> tuple[list[tuple | None], dict[int, str]]:
     errors: list[str | None] = [None] * len(texts)
-    results = _scorer(model_dir, priors).score(texts, contexts, errors)
+    results = _scorer(model_dir, priors).score(texts, contexts, errors, agent)
     return results, {i: e for i, e in enumerate(errors) if e is not None}
 
 
@@ -765,7 +807,7 @@ def _score_units(units: Iterator[_Unit], jobs: int, model_dir: str | None,
     if jobs == 1:
         scorer = _scorer(model_dir, priors)
         for unit in units:
-            yield unit, scorer.score(unit.rows.texts, unit.contexts, unit.rows.errors)
+            yield unit, scorer.score(unit.rows.texts, unit.contexts, unit.rows.errors, unit.rows.agent)
         return
     # loky's executor directly (not joblib.Parallel): no memory-mapping folder in /dev/shm, and every
     # worker starts a watchdog that ends it as soon as this process is gone, even after SIGKILL.
@@ -788,7 +830,7 @@ def _score_units(units: Iterator[_Unit], jobs: int, model_dir: str | None,
                 for a, b in _pieces(unit, jobs):
                     pending.append((unit, a, executor.submit(
                         _score_piece, model_dir, priors, unit.rows.texts[a:b],
-                        None if unit.contexts is None else unit.contexts[a:b])))
+                        None if unit.contexts is None else unit.contexts[a:b], unit.rows.agent[a:b])))
             if not pending:
                 return
             unit, a, future = pending.popleft()
@@ -812,20 +854,44 @@ class _Tally:
         self.emotions: Counter[str] = Counter()
         self.intents: Counter[str] = Counter()
         self.examples: list[tuple[int, str]] = []
+        self.reviews: dict[str, list[int]] = {}  # agent -> [replies, score sum, poor]
 
-    def add(self, unit: _Unit, results: list[tuple | None]) -> None:
+    def add(self, unit: _Unit, results: list[tuple | None], agents: list[Any] | None = None) -> None:
         self.rows += unit.n
         errors = unit.rows.errors
+        agent = unit.rows.agent
+        score_at = len(RESULT_COLUMNS) - 1 - len(REPLY_COLUMNS)
         for i, r in enumerate(results):
-            if r is not None:
-                self.emotions[r[0]] += 1
-                self.intents[r[5]] += 1
-            elif errors[i] is not None:
+            if errors[i] is not None:
                 self.errors += 1
                 if len(self.examples) < ERROR_EXAMPLES:
                     self.examples.append((unit.chunk.start + i, errors[i]))
-            elif unit.rows.agent[i]:
+            elif agent[i]:
                 self.agent += 1
+                if r is not None:
+                    name = "all" if agents is None else _agent_name(agents[i])
+                    tally = self.reviews.setdefault(name, [0, 0, 0])
+                    tally[0] += 1
+                    tally[1] += r[score_at]
+                    tally[2] += r[score_at + 1] == "poor"
+            elif r is not None:
+                self.emotions[r[0]] += 1
+                self.intents[r[5]] += 1
+
+    def replies(self) -> dict[str, dict[str, float]]:
+        return {name: {"replies": n, "mean_score": total / n, "poor": poor}
+                for name, (n, total, poor) in self.reviews.items()}
+
+
+def _agent_name(value: Any) -> str:
+    """An agent id as text (missing: ``"(none)"``; ``7.0`` read from a column with gaps: ``"7"``)."""
+    if isinstance(value, str):
+        return value.strip() or "(none)"
+    if is_missing(value):
+        return "(none)"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
 
 
 # -- readers ---------------------------------------------------------------------------------------------------------
@@ -1000,7 +1066,8 @@ class _DelimitedReader(_Reader):
                             rows.append(line_rec)
                             errors.append(line_error)
                 else:
-                    if len(tap.raw) > 1 and (lines := self._line_by_line(tap.raw, first_line, ncols)) is not None:
+                    if len(tap.raw) > 1 and not self._written_so(rec, tap.raw) \
+                            and (lines := self._line_by_line(tap.raw, first_line, ncols)) is not None:
                         # A stray quote swallowed whole rows: every line is a row of its own.
                         for line_rec, line_error in lines:
                             rows.append(line_rec)
@@ -1034,6 +1101,24 @@ class _DelimitedReader(_Reader):
                     rows, errors = [], []
             if rows:
                 yield self._chunk(start, rows, errors, only)
+
+    def _written_so(self, rec: list[str], raw: list[str]) -> bool:
+        """Whether a CSV writer (minimal or full quoting) writes ``rec`` exactly as the lines ``raw``.
+
+        Then a value spanning lines was quoted on purpose, not opened by a stray quote.
+        """
+        if self.quoting == csv.QUOTE_NONE:
+            return False
+        firsts = [line.split(self.delimiter, 1)[0] for line in raw]
+        if all(_ID_LIKE.match(f) for f in firsts):
+            return False  # every line starts like a row (an id): rows a stray quote merged, however it parses
+        text = "".join(raw).rstrip("\r\n")
+        for quoting in (csv.QUOTE_MINIMAL, csv.QUOTE_ALL):
+            out = io.StringIO()
+            csv.writer(out, delimiter=self.delimiter, quoting=quoting, lineterminator="").writerow(rec)
+            if out.getvalue() == text:
+                return True
+        return False
 
     def _line_by_line(self, raw: list[str], first_line: int,
                       ncols: int) -> list[tuple[list[str], str | None]] | None:
@@ -1263,7 +1348,8 @@ def _result_rows(unit: _Unit, results: list[tuple | None], decimals: int | None)
             row = list(r)
             if decimals is not None:
                 for k in (1, 4, 9, 10):
-                    row[k] = round(row[k], decimals)
+                    if row[k] is not None:
+                        row[k] = round(row[k], decimals)
             row.append(errors[i])
             out.append(row)
     return out
@@ -1382,7 +1468,7 @@ class _ParquetWriter(_Writer):
             originals = list(reader.arrow_schema)
         else:
             originals = [pa.field(n, _arrow_type(reader, n)) for n in self.names]
-        types = {"string": pa.string(), "float64": pa.float64(), "boolean": pa.bool_()}
+        types = {"string": pa.string(), "float64": pa.float64(), "boolean": pa.bool_(), "Int64": pa.int64()}
         results = [pa.field(n, types[t]) for n, t in zip(self.result_names, RESULT_COLUMNS.values(), strict=True)]
         # pandas' note in the schema (dtypes, index) is kept: pandas reads the new columns too
         metadata = None if reader.arrow_schema is None else reader.arrow_schema.metadata

@@ -62,7 +62,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--text-col", default="text")
     p.add_argument("--conversation-col")
     p.add_argument("--time-col")
-    p.add_argument("--role-col")
+    p.add_argument("--role-col", help="customer/agent per row: agent rows are reviewed as replies (reply_* columns)")
+    p.add_argument("--agent-col", help="who wrote each agent row: the summary lists each agent's reply scores")
     p.add_argument("--jobs", type=int, default=1, help="worker processes (default 1)")
     p.add_argument("--chunksize", type=int, default=50_000, help="rows read at a time (default 50000)")
     p.add_argument("--encoding", help="input encoding (default: detect UTF-8, UTF-8 with BOM or GB18030)")
@@ -209,7 +210,7 @@ def _score(args: argparse.Namespace) -> int:
         time_col=args.time_col, role_col=args.role_col, jobs=args.jobs, chunksize=args.chunksize,
         encoding=args.encoding, model_dir=args.model, progress=not args.no_progress and sys.stderr.isatty(),
         assume_sorted=args.assume_sorted, typing_col=args.typing_col, prefix=args.prefix, max_chars=args.max_chars,
-        adapt_priors=args.adapt_priors,
+        adapt_priors=args.adapt_priors, agent_col=args.agent_col,
     )
     print(summary.describe(), file=sys.stderr)
     return 1 if args.strict and summary.errors else 0

@@ -3,8 +3,9 @@
 :func:`analyze_conversation` takes the turns of one conversation in order and
 returns a :class:`ConversationAnalysis`: the :class:`~cs_sentiment.results.Analysis`
 of every customer turn, the peak, the trajectory (escalating, calming or
-stable), the turning points (情绪变化), the escalation risk at the end, and the
-agent replies after which the customer felt worse.
+stable), the turning points (情绪变化), the escalation risk at the end, the
+review of every agent reply (:func:`~cs_sentiment.review_reply`) and the
+replies after which the customer felt worse.
 
 >>> from cs_sentiment import analyze_conversation
 >>> conv = analyze_conversation([
@@ -16,6 +17,8 @@ agent replies after which the customer felt worse.
 (2, (0, 2))
 >>> conv.trajectory.value, conv.flagged_agent_turns
 ('escalating', (1,))
+>>> conv.flagged_issues()  # what the flagged reply missed
+{1: ('acknowledges_emotion', 'apologizes', 'next_step', 'shows_care')}
 
 How each customer turn's context is built
 -----------------------------------------
@@ -28,11 +31,14 @@ How each customer turn's context is built
 - ``previous_complaints`` and ``customer_baseline_cps``: the same for every turn,
   from the arguments.
 
-Agent turns are never scored.
+Agent turns are not scored as the customer's words: each agent turn with text
+that comes after a customer turn is reviewed as a reply to the latest customer
+turn before it (with that turn's analysis).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -42,6 +48,7 @@ from typing import TYPE_CHECKING, Any
 from .context import Context
 from .cues import MAX_HISTORY
 from .results import Analysis
+from .review import ReplyReview, review_reply
 from .times import is_missing, to_epoch_seconds
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -129,6 +136,11 @@ class ConversationAnalysis:
     flagged_agent_turns : tuple of int
         Indices of the agent turns right before a customer turn that felt worse than the
         customer turn before that agent turn: replies worth a review.
+    reviews : tuple of ReplyReview
+        The review of each agent reply (an agent turn with text after a customer turn),
+        against the latest customer turn before it.
+    review_indices : tuple of int
+        For each of ``reviews``, the agent turn's index among all the turns given.
     """
 
     turns: tuple[Analysis, ...]
@@ -139,6 +151,25 @@ class ConversationAnalysis:
     turning_points: tuple[int, ...]
     escalation_risk: float
     flagged_agent_turns: tuple[int, ...]
+    reviews: tuple[ReplyReview, ...] = ()
+    review_indices: tuple[int, ...] = ()
+
+    def review_at(self, turn: int) -> ReplyReview:
+        """The review of the agent turn with this index among all turns.
+
+        Raises
+        ------
+        KeyError
+            ``turn`` is not a reviewed agent turn.
+        """
+        try:
+            return self.reviews[self.review_indices.index(turn)]
+        except ValueError:
+            raise KeyError(f"turn {turn} is not a reviewed agent turn") from None
+
+    def flagged_issues(self) -> dict[int, tuple[str, ...]]:
+        """For each flagged agent turn, the checks its reply failed (empty when it was reviewed clean)."""
+        return {t: self.review_at(t).issues if t in self.review_indices else () for t in self.flagged_agent_turns}
 
     def analysis_at(self, turn: int) -> Analysis:
         """The analysis of the customer turn with this index among all turns.
@@ -163,6 +194,8 @@ class ConversationAnalysis:
             "turning_points": list(self.turning_points),
             "escalation_risk": self.escalation_risk,
             "flagged_agent_turns": list(self.flagged_agent_turns),
+            "replies": [{"turn": i, "flagged": i in self.flagged_agent_turns, **r.to_dict()}
+                        for i, r in zip(self.review_indices, self.reviews, strict=True)],
         }
 
 
@@ -251,7 +284,13 @@ def analyze_conversation(turns: Iterable[str | Mapping[str, Any]], *, analyzer: 
     last_ts: float | None = None
     analyses: list[Analysis] = []
     indices: list[int] = []
+    reviews: list[ReplyReview] = []
+    review_indices: list[int] = []
     for i, (text, is_agent, ts, typing) in enumerate(parsed):
+        if is_agent and text.strip() and analyses:
+            customer_turn = indices[-1]
+            reviews.append(review_reply(parsed[customer_turn][0], text, customer=analyses[-1]))
+            review_indices.append(i)
         if not is_agent:
             since = None if ts is None or last_ts is None else ts - last_ts
             start = max(0, len(history) - HISTORY_WINDOW)
@@ -266,7 +305,8 @@ def analyze_conversation(turns: Iterable[str | Mapping[str, Any]], *, analyzer: 
                 history_ts.append(ts)
         if ts is not None:
             last_ts = ts
-    return summarize(analyses, indices, [p[1] for p in parsed])
+    summary = summarize(analyses, indices, [p[1] for p in parsed])
+    return dataclasses.replace(summary, reviews=tuple(reviews), review_indices=tuple(review_indices))
 
 
 def summarize(analyses: list[Analysis], indices: list[int], is_agent: list[bool]) -> ConversationAnalysis:

@@ -3,7 +3,9 @@
 Every row keeps its input columns and gains the result columns of
 :data:`RESULT_COLUMNS`. With a conversation column, each customer message is read
 with the context of the earlier messages of its conversation (as in
-:func:`~cs_sentiment.analyze_conversation`), and agent messages are not scored.
+:func:`~cs_sentiment.analyze_conversation`). With a role column, agent messages
+are not scored as customers: each is reviewed as a reply to the customer message
+before it (:func:`~cs_sentiment.review_reply`) and gets the ``reply_*`` columns.
 
 >>> import pandas as pd
 >>> from cs_sentiment import score_frame
@@ -36,7 +38,7 @@ from .times import epoch_seconds_counted
 if TYPE_CHECKING:  # pragma: no cover
     from .analyzer import Analyzer
 
-__all__ = ["MAX_CHARS", "RESULT_COLUMNS", "score_frame"]
+__all__ = ["MAX_CHARS", "REPLY_COLUMNS", "RESULT_COLUMNS", "score_frame"]
 
 #: Messages longer than this many characters are not scored (``error`` says so):
 #: far beyond any chat message, and a guard against a whole file read into one cell.
@@ -46,8 +48,13 @@ RESULT_COLUMNS: dict[str, str] = {
     "emotion": "string", "intensity": "float64", "intensity_level": "string", "polarity": "string",
     "valence": "float64", "intent": "string", "need": "string", "strategy": "string", "priority": "string",
     "escalation_risk": "float64", "confidence": "float64", "needs_human": "boolean",
-    "secondary_intent": "string", "error": "string",
+    "secondary_intent": "string", "reply_score": "Int64", "reply_verdict": "string", "reply_issues": "string",
+    "error": "string",
 }
+#: The columns filled on agent rows (the review of the reply); the others are filled on customer rows.
+REPLY_COLUMNS = ("reply_score", "reply_verdict", "reply_issues")
+#: Separates the failed checks in ``reply_issues`` (check names never contain it).
+ISSUES_SEPARATOR = ","
 #: Distinct context-free messages whose results a scorer remembers (a repeated "在吗"
 #: or "谢谢" is analysed once); cleared when full.
 CACHE_SIZE = 100_000
@@ -57,6 +64,8 @@ _MISSING_ROLE = object()
 
 # A row's context as plain, picklable values: (history, history_ts, seconds_since_last, typing_seconds).
 RowContext = tuple[tuple[str, ...], tuple[float | None, ...], float | None, float | None]
+# An agent row's context: the customer message it answers and that message's own context.
+ReplyContext = tuple[str, "RowContext | None"]
 
 
 def score_frame(df: pd.DataFrame, *, text_col: str = "text", conversation_col: str | None = None,
@@ -83,7 +92,12 @@ def score_frame(df: pd.DataFrame, *, text_col: str = "text", conversation_col: s
     role_col : str, optional
         ``customer`` or ``agent`` (and the synonyms in
         :data:`~cs_sentiment.conversation.CUSTOMER_ROLES` / ``AGENT_ROLES``; missing means
-        customer). Agent rows get no result (all result columns empty, no error).
+        customer). An agent row is reviewed as a reply to the latest customer message
+        before it in its conversation (without ``conversation_col``: the latest customer
+        row above it) and gets ``reply_score`` (0–100), ``reply_verdict`` (good,
+        acceptable or poor) and ``reply_issues`` (the failed checks, comma-separated);
+        its customer columns stay empty. An agent row with no customer message before
+        it, or with empty text, gets no review and no error.
     typing_col : str, optional
         Seconds the customer spent typing the message (values that are not > 0 are ignored).
     analyzer : Analyzer, optional
@@ -119,6 +133,8 @@ def score_frame(df: pd.DataFrame, *, text_col: str = "text", conversation_col: s
     >>> out = score_frame(chat, conversation_col="cid", time_col="ts", role_col="role")
     >>> out["emotion"].isna().tolist()
     [False, True, False]
+    >>> out.loc[1, "reply_verdict"], out.loc[1, "reply_issues"]
+    ('poor', 'next_step,shows_care')
     >>> bool(out.loc[2, "intensity"] > out.loc[0, "intensity"])  # asked again after a long wait
     True
     """
@@ -137,8 +153,12 @@ def score_frame(df: pd.DataFrame, *, text_col: str = "text", conversation_col: s
 
 def score_with(scorer: Scorer, df: pd.DataFrame, *, text_col: str = "text", conversation_col: str | None = None,
                time_col: str | None = None, role_col: str | None = None, typing_col: str | None = None,
-               max_chars: int = MAX_CHARS, prefix: str = "") -> pd.DataFrame:
-    """:func:`score_frame` with a given :class:`Scorer` and no argument checks (for the Spark workers)."""
+               max_chars: int = MAX_CHARS, prefix: str = "", replies_in_input_order: bool = True) -> pd.DataFrame:
+    """:func:`score_frame` with a given :class:`Scorer` and no argument checks (for the Spark workers).
+
+    Without ``conversation_col`` an agent row answers the customer row above it, unless
+    ``replies_in_input_order`` is false (rows in no reliable order): then it is not reviewed.
+    """
     rows = prepare_rows(df[text_col].tolist(), None if role_col is None else df[role_col].tolist(),
                         max_chars=max_chars)
     typing = None if typing_col is None else typing_seconds(df[typing_col])
@@ -151,9 +171,9 @@ def score_with(scorer: Scorer, df: pd.DataFrame, *, text_col: str = "text", conv
             if timeless:
                 warnings.warn(timeless_message(timeless, time_col), UserWarning, stacklevel=3)
         contexts = contexts_in_memory(rows, keys, times, typing)
-    elif typing is not None:
-        contexts = [None if t is None else ((), (), None, t) for t in typing]
-    results = scorer.score(rows.texts, contexts, rows.errors)
+    else:
+        contexts = contexts_in_input_order(rows, typing, replies=replies_in_input_order)
+    results = scorer.score(rows.texts, contexts, rows.errors, rows.agent)
     return df.assign(**result_columns(results, rows.errors, prefix=prefix))
 
 
@@ -166,19 +186,21 @@ def timeless_message(count: int, time_col: str) -> str:
 
 def check_columns(columns: Sequence[Any], *, text_col: str, conversation_col: str | None = None,
                   time_col: str | None = None, role_col: str | None = None, typing_col: str | None = None,
-                  prefix: str = "") -> None:
+                  prefix: str = "", agent_col: str | None = None) -> None:
     """Raise ``ValueError`` when a named column is missing or repeated, or a result column already exists."""
     names = list(columns)
     dupes = sorted({str(c) for c in names if names.count(c) > 1})
     if dupes:
         raise ValueError(f"the input repeats column name(s) {', '.join(map(repr, dupes))}; each must be unique")
     for what, col in (("text_col", text_col), ("conversation_col", conversation_col), ("time_col", time_col),
-                      ("role_col", role_col), ("typing_col", typing_col)):
+                      ("role_col", role_col), ("typing_col", typing_col), ("agent_col", agent_col)):
         if col is not None and col not in columns:
             shown = ", ".join(map(str, list(columns)[:20]))
             raise ValueError(f"{what} {col!r} is not a column; the columns are: {shown}")
     if time_col is not None and conversation_col is None:
         raise ValueError("time_col orders the messages of a conversation: give conversation_col too")
+    if agent_col is not None and role_col is None:
+        raise ValueError("agent_col names who wrote the agent rows: give role_col too")
     clash = [prefix + c for c in RESULT_COLUMNS if prefix + c in columns]
     if clash:
         raise ValueError(f"the input already has result column(s) {', '.join(clash)}; "
@@ -196,6 +218,8 @@ def result_columns(results: Sequence[tuple | None], errors: Sequence[str | None]
             values = [None if r is None else r[k] for r in results]
         if dtype == "float64":
             out[prefix + name] = np.array([np.nan if v is None else v for v in values], dtype="float64")
+        elif dtype == "Int64":
+            out[prefix + name] = pd.array(values, dtype="Int64")
         else:
             out[prefix + name] = pd.array(values, dtype=dtype)
     return out
@@ -203,7 +227,7 @@ def result_columns(results: Sequence[tuple | None], errors: Sequence[str | None]
 
 # -- rows ------------------------------------------------------------------------------------------------------------
 class PreparedRows:
-    """Per row: the text to score (``None``: not scored), the error, whether it is an agent row."""
+    """Per row: the text to score or review (``None``: neither), the error, whether it is an agent row."""
 
     __slots__ = ("agent", "errors", "texts")
 
@@ -263,6 +287,9 @@ def prepare_rows(texts: Sequence[Any], roles: Sequence[Any] | None = None, *, ma
                     pass
             if is_agent is True:
                 agent[i] = True
+                if isinstance(value, str) and not value.strip() or value is None or _is_missing(value):
+                    continue  # an empty agent turn (an image, a system event) has nothing to review
+                out_texts[i], out_errors[i] = check_text(value, max_chars)
                 continue
             if is_agent is not False:
                 out_errors[i] = is_agent
@@ -275,26 +302,35 @@ def prepare_rows(texts: Sequence[Any], roles: Sequence[Any] | None = None, *, ma
 class ConversationState:
     """What the next message of one conversation needs to know about the earlier ones."""
 
-    __slots__ = ("history", "last_ts", "next_rank")
+    __slots__ = ("history", "last_customer", "last_ts", "next_rank")
 
     def __init__(self) -> None:
         self.history: deque[tuple[str, float | None]] = deque(maxlen=HISTORY_WINDOW)
+        self.last_customer: ReplyContext | None = None
         self.last_ts: float | None = None
         self.next_rank = 0
 
-    def step(self, text: str | None, agent: bool, ts: float | None, typing: float | None) -> RowContext | None:
+    def step(self, text: str | None, agent: bool, ts: float | None,
+             typing: float | None) -> RowContext | ReplyContext | None:
         """The context of this message (``None`` when empty), then remember it.
 
-        ``text`` is ``None`` for a row that is not scored (agent or error): it still
-        moves the clock, and only customer messages enter the history.
+        A customer message gets a :data:`RowContext`; an agent reply gets the customer
+        message it answers (a :data:`ReplyContext`, ``None`` before any). ``text`` is
+        ``None`` for a row that is neither scored nor reviewed (an error, an empty agent
+        turn): it still moves the clock. Only customer messages enter the history.
         """
-        context = None
-        if text is not None and not agent:
+        context: RowContext | ReplyContext | None = None
+        if text is not None and agent:
+            context = self.last_customer
+        elif text is not None:
             since = None
             if ts is not None and self.last_ts is not None and ts >= self.last_ts:
                 since = ts - self.last_ts
+            row: RowContext | None = None
             if self.history or since is not None or typing is not None:
-                context = (tuple(h[0] for h in self.history), tuple(h[1] for h in self.history), since, typing)
+                row = (tuple(h[0] for h in self.history), tuple(h[1] for h in self.history), since, typing)
+            context = row
+            self.last_customer = (text, row)
             self.history.append((text, ts))
         if ts is not None and (self.last_ts is None or ts > self.last_ts):
             self.last_ts = ts
@@ -357,6 +393,34 @@ def contexts_in_memory(rows: PreparedRows, keys: Sequence[str | None], times: np
     return contexts
 
 
+def contexts_in_input_order(rows: PreparedRows, typing: Sequence[float | None] | None = None,
+                            last_customer: list[str | None] | None = None,
+                            replies: bool = True) -> list[Any] | None:
+    """Contexts without a conversation column: typing times, and each agent row's customer message.
+
+    An agent row answers the latest customer row above it (``last_customer[0]``
+    carries it from an earlier chunk and is updated); with ``replies`` false it is not
+    reviewed. ``None`` when no row has a context.
+    """
+    carried = [None] if last_customer is None else last_customer
+    contexts: list[Any] = [None] * len(rows.texts)
+    any_context = False
+    for i, text in enumerate(rows.texts):
+        if text is None:
+            continue
+        if rows.agent[i]:
+            if replies and carried[0] is not None:
+                contexts[i] = (carried[0], None)
+                any_context = True
+            continue
+        carried[0] = text
+        t = None if typing is None else typing[i]
+        if t is not None:
+            contexts[i] = ((), (), None, t)
+            any_context = True
+    return contexts if any_context else None
+
+
 def typing_seconds(values: pd.Series | Sequence[Any]) -> list[float | None]:
     """Typing times as floats; anything that is not a finite number > 0 is ``None``."""
     nums = pd.to_numeric(pd.Series(values).reset_index(drop=True), errors="coerce")
@@ -376,7 +440,16 @@ def analysis_row(a: Any) -> tuple:
     """The result columns (all but ``error``) of one :class:`Analysis`, as plain values."""
     return (a.emotion.value, a.intensity, a.intensity_level.value, a.polarity.value, a.valence, str(a.intent),
             str(a.need), a.strategy.id.value, a.strategy.priority.value, a.escalation_risk, a.confidence,
-            a.needs_human, None if a.secondary_intent is None else str(a.secondary_intent))
+            a.needs_human, None if a.secondary_intent is None else str(a.secondary_intent), None, None, None)
+
+
+#: Where the customer columns end and the review columns begin in a result row.
+_CUSTOMER_WIDTH = len(RESULT_COLUMNS) - 1 - len(REPLY_COLUMNS)
+
+
+def review_row(review: Any) -> tuple:
+    """The result columns (all but ``error``) of one :class:`~cs_sentiment.review.ReplyReview`."""
+    return (None,) * _CUSTOMER_WIDTH + (review.score, review.verdict, ISSUES_SEPARATOR.join(review.issues))
 
 
 class Scorer:
@@ -389,10 +462,15 @@ class Scorer:
     def __init__(self, analyzer: Analyzer):
         self.analyzer = analyzer
         self._cache: dict[str, tuple] = {}
+        self._last: tuple[tuple[str, Any], Any] | None = None  # the last customer analysis, for its reply
 
-    def score(self, texts: Sequence[str | None], contexts: Sequence[RowContext | None] | None,
-              errors: list[str | None]) -> list[tuple | None]:
-        """Result rows (``None`` where not scored); a failing analysis sets ``errors[i]``."""
+    def score(self, texts: Sequence[str | None], contexts: Sequence[Any] | None,
+              errors: list[str | None], agent: Sequence[bool] | None = None) -> list[tuple | None]:
+        """Result rows (``None`` where not scored); a failing analysis sets ``errors[i]``.
+
+        ``agent[i]`` marks a reply: it is reviewed against the customer message in
+        ``contexts[i]`` (a :data:`ReplyContext`; ``None``: not reviewed).
+        """
         analyze = self.analyzer.analyze
         cache = self._cache
         out: list[tuple | None] = [None] * len(texts)
@@ -401,20 +479,42 @@ class Scorer:
                 continue
             ctx = None if contexts is None else contexts[i]
             try:
+                if agent is not None and agent[i]:
+                    if ctx is not None:
+                        out[i] = self._review(ctx[0], ctx[1], text)
+                    continue
                 if ctx is None:
                     row = cache.get(text)
                     if row is None:
                         if len(cache) >= CACHE_SIZE:
                             cache.clear()
-                        row = cache[text] = analysis_row(analyze(text))
+                        analysis = analyze(text)
+                        self._last = ((text, None), analysis)
+                        row = cache[text] = analysis_row(analysis)
                 else:
-                    row = analysis_row(analyze(text, Context(history=ctx[0], history_ts=ctx[1],
-                                                             seconds_since_last=ctx[2], typing_seconds=ctx[3])))
+                    analysis = analyze(text, _context(ctx))
+                    self._last = ((text, ctx), analysis)
+                    row = analysis_row(analysis)
             except Exception as exc:  # one bad row must not stop a run of millions
                 errors[i] = f"analysis failed: {type(exc).__name__}: {exc}"[:300]
                 continue
             out[i] = row
         return out
+
+    def _review(self, customer: str, ctx: RowContext | None, reply: str) -> tuple:
+        from .review import review_reply
+
+        last = self._last
+        if last is not None and last[0] == (customer, ctx):
+            analysis = last[1]
+        else:
+            analysis = self.analyzer.analyze(customer, None if ctx is None else _context(ctx))
+            self._last = ((customer, ctx), analysis)
+        return review_row(review_reply(customer, reply, customer=analysis))
+
+
+def _context(ctx: RowContext) -> Context:
+    return Context(history=ctx[0], history_ts=ctx[1], seconds_since_last=ctx[2], typing_seconds=ctx[3])
 
 
 def describe_counts(counts: Mapping[str, int], total: int, limit: int = 12) -> str:

@@ -265,8 +265,7 @@ def _verdict(checks: Mapping[str, ReplyCheck], upset: bool) -> str:
     """good / acceptable / poor, by the rules a support lead applies (and our labelled set follows)."""
     ok = {k: v.passed for k, v in checks.items()}
     helps = bool(ok["next_step"])
-    warmth = any(ok[k] for k in ("acknowledges_emotion", "apologizes", "shows_care"))
-    if ok["avoids_negative_language"] is False or ok["addresses_topic"] is False or not (helps or warmth) \
+    if ok["avoids_negative_language"] is False or ok["addresses_topic"] is False \
             or (upset and not helps and not ok["acknowledges_emotion"]):
         return "poor"
     warm = bool(ok["acknowledges_emotion"]) and bool(ok["apologizes"] or ok["shows_care"]) if upset \

@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 try:
     from pyspark.sql import DataFrame
-    from pyspark.sql.types import BooleanType, DoubleType, StringType, StructField, StructType
+    from pyspark.sql.types import BooleanType, DoubleType, LongType, StringType, StructField, StructType
 except ImportError as exc:  # pragma: no cover - exercised by a test that hides pyspark
     raise ImportError(
         "cs_sentiment.spark needs PySpark, which is an optional extra: pip install 'cs-sentiment[spark]'"
@@ -48,7 +48,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = ["result_schema", "score_conversations", "score_messages"]
 
-_SPARK_TYPES = {"string": StringType, "float64": DoubleType, "boolean": BooleanType}
+_SPARK_TYPES = {"string": StringType, "float64": DoubleType, "boolean": BooleanType, "Int64": LongType}
 _SCORERS: dict[str | None, Scorer] = {}
 _LOCK = threading.Lock()
 
@@ -73,7 +73,9 @@ def score_messages(df: DataFrame, *, text_col: str = "text", role_col: str | Non
     df : pyspark.sql.DataFrame
         One message a row.
     text_col, role_col, typing_col, max_chars, prefix
-        As in :func:`~cs_sentiment.score_frame`.
+        As in :func:`~cs_sentiment.score_frame`, except that agent rows are not
+        reviewed: Spark keeps no row order, so a reply's customer message is known only
+        within a conversation (:func:`score_conversations`).
     model_dir : path, optional
         A model directory readable from every executor (default: the shipped model).
 
@@ -91,7 +93,7 @@ def score_messages(df: DataFrame, *, text_col: str = "text", role_col: str | Non
     """
     _check(df, text_col=text_col, role_col=role_col, typing_col=typing_col, prefix=prefix)
     options = {"text_col": text_col, "role_col": role_col, "typing_col": typing_col, "max_chars": max_chars,
-               "prefix": prefix}
+               "prefix": prefix, "replies_in_input_order": False}
     where = None if model_dir is None else os.fspath(model_dir)
 
     def score_batches(batches):  # no type hints: Spark must not guess an eval type from them
@@ -108,7 +110,7 @@ def score_conversations(df: DataFrame, *, conversation_col: str, text_col: str =
 
     All rows of one conversation go to one task, are ordered by ``time_col`` and
     scored as :func:`~cs_sentiment.score_frame` does with ``conversation_col``; agent
-    rows get empty results. Rows without a conversation id are scored on their own.
+    rows are reviewed as replies (the ``reply_*`` columns). Rows without a conversation id are scored on their own.
 
     Parameters
     ----------
