@@ -114,3 +114,17 @@ def test_review_costs_about_one_analysis(analyzer):
     for _ in range(200):
         review_reply(UPSET, reply, analyzer=analyzer)
     assert time.perf_counter() - start < 2.5 * one + 0.05
+
+
+def test_the_tone_model_catches_blame_no_phrase_list_names_and_shows_its_strongest_ngram():
+    rv = review_reply("东西坏了", "你用法不对吧，我们的东西没毛病")
+    check = rv.checks["avoids_negative_language"]
+    assert check.passed is False
+    (cue,) = check.evidence
+    assert cue.kind == "model" and cue.label == "negative_tone" and 0.5 < cue.weight <= 1.0
+    assert "你用法不对吧，我们的东西没毛病"[cue.start:cue.end] == cue.text
+
+
+@pytest.mark.parametrize("reply", ["是的呢亲，电子发票已经发到您邮箱了哦", "在的呢亲", "是这个订单吗", "好的，这边帮您查一下哦"])
+def test_ordinary_polite_agent_turns_are_not_read_as_negative(reply):
+    assert review_reply("在吗", reply).checks["avoids_negative_language"].passed is True

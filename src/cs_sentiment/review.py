@@ -34,17 +34,19 @@ suggestion in the reply's script; evidence spans index the reply.
 
 from __future__ import annotations
 
+import json
+import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cache
-from importlib.resources import files
 from typing import TYPE_CHECKING, Any
 
 from .exceptions import InvalidInputError, LexiconFormatError
 from .labels import CueKind, Script
 from .lexicon import read_tsv
 from .normalize import normalize
+from .resources import lexicon_root, read_lexicon_file
 from .results import Cue
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -56,6 +58,8 @@ __all__ = ["CHECKS", "ReplyCheck", "ReplyReview", "review_reply"]
 CHECKS = ("acknowledges_emotion", "apologizes", "next_step", "shows_care", "avoids_negative_language",
           "addresses_topic")
 PHRASES_FILE = "reply_phrases.tsv"
+#: The reply tone model (``benchmarks/train_reply_tone.py``), plain JSON.
+TONE_FILE = "reply_tone.json"
 SUGGESTIONS_FILE = "reply_suggestions.tsv"
 #: Weights of the checks in the 0–100 score (ours: the answer and the tone matter most).
 WEIGHTS = {"next_step": 30, "avoids_negative_language": 25, "addresses_topic": 15, "acknowledges_emotion": 10,
@@ -63,7 +67,11 @@ WEIGHTS = {"next_step": 30, "avoids_negative_language": 25, "addresses_topic": 1
 #: A reply with negative language scores at most this.
 NEGATIVE_CAP = 40
 #: A date, a time, an amount or a code is a concrete answer in itself.
-_CONCRETE = re.compile(r"\d|今天|明天|后天|今晚|下午|上午|晚上|小时|工作日|天内|日内|听日|今日|下昼|[周星期拜][一二三四五六日天]")
+_CONCRETE = re.compile(r"\d|今天|明天|后天|今晚|下午|上午|晚上|小时|工作日|天内|日内|听日|今日|下昼|[周星期拜][一二三四五六日天]"
+                       r"|[一二两三四五六七八九十半]+(?:年|个月|月|天|日|小时|个钟|分钟|周|星期)")
+#: A reply that opens with a yes or no answers a question (我们 … 能/可以/得/有 …).
+_ANSWER_START = re.compile(r"(?:亲[，,～~]?)?(?:能|可以|得|有|冇|无|没有|是|不是|不能|不可以|不行|会|不会|唔得|唔可以|唔会)"
+                           r"(?:的|啊|呀|喔|哦|嘅)?(?:[，,。.！!～~]|\Z)")
 #: The customer asked something (normalised text, so one pattern serves both scripts).
 _QUESTION = re.compile(r"[?？]|吗|怎么|怎样|哪|什么|几|多久|多少|能不能|可不可以|是不是|有没有|有冇|可唔可以|点样|点解|边度|系咪|乜")
 #: A reply this long (characters, punctuation left out) with no stall, brush-off or argument answers a question.
@@ -116,11 +124,54 @@ class _Phrases:
     suggestions: dict[str, tuple[str, str]]
 
 
+@dataclass(frozen=True)
+class _Tone:
+    """A logistic regression over character n-grams (TF-IDF, sublinear tf, l2), scored with dict lookups."""
+
+    features: dict[str, tuple[float, float]]  # n-gram -> (idf, weight)
+    intercept: float
+    threshold: float
+    sizes: tuple[int, ...]
+
+    def grams(self, text: str) -> dict[str, list[int]]:
+        """The model's n-grams in ``text`` (lower-cased, whitespace runs as one space) and where each starts."""
+        text = _SPACES.sub(" ", text.lower())
+        out: dict[str, list[int]] = {}
+        for n in self.sizes:
+            for i in range(len(text) - n + 1):
+                gram = text[i:i + n]
+                if gram in self.features:
+                    out.setdefault(gram, []).append(i)
+        return out
+
+    def probability(self, grams: dict[str, list[int]]) -> tuple[float, str | None]:
+        """P(negative tone) and the n-gram that pushes it up most (``None`` if none does)."""
+        if not grams:
+            return 1.0 / (1.0 + math.exp(-self.intercept)), None
+        values = {g: (1.0 + math.log(len(at))) * self.features[g][0] for g, at in grams.items()}
+        norm = math.sqrt(sum(v * v for v in values.values()))
+        contributions = {g: v / norm * self.features[g][1] for g, v in values.items()}
+        z = self.intercept + sum(contributions.values())
+        top = max(contributions, key=lambda g: (contributions[g], g))
+        return 1.0 / (1.0 + math.exp(-z)), top if contributions[top] > 0 else None
+
+
+_SPACES = re.compile(r"\s+")
+
+
+@cache
+def _tone() -> _Tone:
+    data = json.loads(read_lexicon_file(TONE_FILE))
+    low, high = data["ngram_range"]
+    return _Tone({g: (float(v[0]), float(v[1])) for g, v in data["features"].items()}, float(data["intercept"]),
+                 float(data["threshold"]), tuple(range(high, low - 1, -1)))
+
+
 @cache
 def _phrases() -> _Phrases:
     import ahocorasick
 
-    root = files("cs_sentiment.lexicons")
+    root = lexicon_root()
     automaton = ahocorasick.Automaton()
     terms: dict[str, set[str]] = {}
     topics: dict[str, set[str]] = {}
@@ -194,7 +245,8 @@ def review_reply(customer_message: str, reply: str, *, analyzer: Analyzer | None
 
     negative = found.get("negative", []) + found.get("brushoff", []) \
         + ([] if found.get("alternative") else found.get("refusal", []))
-    arguing = bool(found.get("negative") or found.get("brushoff"))
+    if not negative and norm.text:
+        negative = _tone_cues(reply, norm)
     action = found.get("action", [])
     concrete = _CONCRETE.search(norm.text)
     customer_text = normalize(customer_message).text
@@ -206,10 +258,11 @@ def review_reply(customer_message: str, reply: str, *, analyzer: Analyzer | None
         selling = bool(found.get("offtopic")) and "price_promotion" not in intents
         on_topic = not (selling and not topic_cues) and not _only_filler(reply, found.get("filler", []))
     stalled = bool(found.get("stall")) and not concrete
-    answers_question = bool(_QUESTION.search(customer_text)) \
-        and sum(ch.isalnum() for ch in norm.text) >= ANSWER_MIN_CHARS \
-        and bool(topic_cues or _shares_content(customer_text, norm.text))
-    answered = bool(action or concrete or answers_question) and not arguing and on_topic is not False \
+    asked = bool(_QUESTION.search(customer_text))
+    answers_question = asked and (bool(_ANSWER_START.match(norm.text)) or (
+        sum(ch.isalnum() for ch in norm.text) >= ANSWER_MIN_CHARS
+        and bool(topic_cues or _shares_content(customer_text, norm.text))))
+    answered = bool(action or concrete or answers_question) and not negative and on_topic is not False \
         and not stalled
     results: dict[str, tuple[bool | None, list[Cue]]] = {
         "acknowledges_emotion": (bool(found.get("empathy")) if upset else None, found.get("empathy", [])),
@@ -231,6 +284,18 @@ def review_reply(customer_message: str, reply: str, *, analyzer: Analyzer | None
     verdict = _verdict(checks, upset)
     issues = tuple(k for k, v in checks.items() if v.passed is False and (k != "apologizes" or upset))
     return ReplyReview(score, verdict, checks, customer.emotion.value, str(customer.intent), norm.script, issues)
+
+
+def _tone_cues(reply: str, norm: Any) -> list[Cue]:
+    """One ``model`` cue when the tone model reads the reply as negative: its strongest n-gram, as evidence."""
+    tone = _tone()
+    grams = tone.grams(norm.text)
+    p, top = tone.probability(grams)
+    if p <= tone.threshold:
+        return []
+    start, end = (0, len(norm.text)) if top is None else (grams[top][0], grams[top][0] + len(top))
+    o_start, o_end = norm.original_span(start, end)
+    return [Cue(CueKind.MODEL.value, reply[o_start:o_end], o_start, o_end, round(p, 3), "negative_tone")]
 
 
 def _unique(cues: list[Cue]) -> tuple[Cue, ...]:
