@@ -15,7 +15,8 @@ import pytest
 from cs_sentiment import batch, score_frame
 from cs_sentiment.batch import ScoreSummary, detect_encoding, file_format, score_file
 from cs_sentiment.cli import main
-from cs_sentiment.frame import RESULT_COLUMNS
+from cs_sentiment import parallel, writers
+from cs_sentiment.rows import RESULT_COLUMNS
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "data" / "samples" / "chat_log.csv"
@@ -239,15 +240,15 @@ def test_an_interrupted_run_leaves_no_output_and_no_temporary_file(tmp_path, mon
     if existing:
         dst.write_text("an older result\n", encoding="utf-8")
     calls = []
-    real_write = batch._DelimitedWriter.write
+    real_write = writers._DelimitedWriter.write
 
-    def failing_write(self, unit, results):
-        calls.append(unit.n)
+    def failing_write(self, chunk, results, errors):
+        calls.append(chunk.n)
         if len(calls) == 2:
             raise KeyboardInterrupt
-        real_write(self, unit, results)
+        real_write(self, chunk, results, errors)
 
-    monkeypatch.setattr(batch._DelimitedWriter, "write", failing_write)
+    monkeypatch.setattr(writers._DelimitedWriter, "write", failing_write)
     # when
     with pytest.raises(KeyboardInterrupt):
         score_file(src, dst, chunksize=2, jobs=jobs)
@@ -270,7 +271,7 @@ def test_a_failing_analysis_does_not_stop_the_run(tmp_path, monkeypatch):
         return real(self, text, context)
 
     monkeypatch.setattr(Analyzer, "analyze", flaky)
-    monkeypatch.setattr(batch, "_SCORERS", {})
+    monkeypatch.setattr(parallel, "SCORERS", {})
     src = tmp_path / "a.csv"
     src.write_text("text\n在吗\n炸了\n谢谢\n", encoding="utf-8")
     summary = score_file(src, tmp_path / "out.csv")

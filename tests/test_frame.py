@@ -10,13 +10,8 @@ import pytest
 
 import cs_sentiment
 from cs_sentiment import Analyzer, analyze, analyze_conversation, score_frame
-from cs_sentiment.frame import (
-    MAX_CHARS,
-    RESULT_COLUMNS,
-    check_text,
-    ranks_in_conversation,
-    typing_seconds,
-)
+from cs_sentiment.batch import ranks_in_conversation
+from cs_sentiment.rows import MAX_CHARS, RESULT_COLUMNS, check_text, typing_seconds
 from cs_sentiment.times import epoch_seconds
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -299,7 +294,7 @@ def test_ranks_follow_time_then_input_order():
 
 
 def test_typing_seconds_ignores_values_that_are_not_positive():
-    assert typing_seconds(pd.Series([2, 0, -1, None, "x", float("inf")])) == [2.0, None, None, None, None, None]
+    assert typing_seconds(pd.Series([2, 0, -1, None, "x", float("inf")]).tolist()) == [2.0, None, None, None, None, None]
 
 
 def test_score_frame_is_fast_enough_per_row():

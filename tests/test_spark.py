@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from cs_sentiment import score_frame
-from cs_sentiment.frame import RESULT_COLUMNS
+from cs_sentiment.rows import RESULT_COLUMNS
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "data" / "samples" / "chat_log.csv"

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from ._version import __version__
 from .analyzer import Analyzer, analyze, analyze_many
 from .context import Context
 from .exceptions import (
@@ -32,8 +33,6 @@ from .exceptions import (
 from .labels import CueKind, Emotion, IntensityLevel, Intent, Need, Polarity, Priority, Script, Step, StrategyId
 from .openings import Policy
 from .results import Analysis, Cue, Strategy
-
-__version__ = "0.1.0"
 
 if TYPE_CHECKING:  # pragma: no cover
     from .conversation import ConversationAnalysis, analyze_conversation

@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections import deque
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import Enum
@@ -54,8 +55,8 @@ from .times import is_missing, to_epoch_seconds
 if TYPE_CHECKING:  # pragma: no cover
     from .analyzer import Analyzer
 
-__all__ = ["AGENT_ROLES", "CUSTOMER_ROLES", "ConversationAnalysis", "HISTORY_WINDOW", "Peak", "Trajectory",
-           "analyze_conversation", "mood"]
+__all__ = ["AGENT_ROLES", "CUSTOMER_ROLES", "ConversationAnalysis", "ConversationState", "HISTORY_WINDOW", "Peak",
+           "ReplyContext", "RowContext", "Trajectory", "analyze_conversation", "mood", "role_is_agent"]
 
 #: Earlier customer turns passed as ``history`` (the analyzer reads no more than these).
 HISTORY_WINDOW = MAX_HISTORY
@@ -76,6 +77,66 @@ WORSENED_MOOD_DROP = 0.2
 WORSENED_RISK_RISE = 0.15
 
 _TURN_KEYS = ("text", "ts", "role", "typing_seconds")
+
+#: A customer message's context as plain, picklable values:
+#: (history, history_ts, seconds_since_last, typing_seconds).
+RowContext = tuple[tuple[str, ...], tuple["float | None", ...], "float | None", "float | None"]
+#: An agent reply's context: the customer message it answers and that message's own context.
+ReplyContext = tuple[str, "RowContext | None"]
+
+
+class ConversationState:
+    """What the next turn of one conversation needs to know about the earlier ones.
+
+    The one place where a conversation's context is built: :func:`analyze_conversation`,
+    DataFrames, files and Spark all step through their turns with it.
+
+    >>> state = ConversationState()
+    >>> state.step("在吗", False, 0.0, None) is None  # nothing before it
+    True
+    >>> state.step("在的", True, 30.0, None)  # an agent reply: the customer message it answers
+    ('在吗', None)
+    >>> state.step("人呢？", False, 90.0, None)
+    (('在吗',), (0.0,), 60.0, None)
+    """
+
+    __slots__ = ("history", "last_customer", "last_ts", "next_rank")
+
+    def __init__(self) -> None:
+        self.history: deque[tuple[str, float | None]] = deque(maxlen=HISTORY_WINDOW)
+        self.last_customer: ReplyContext | None = None
+        self.last_ts: float | None = None
+        self.next_rank = 0
+
+    def step(self, text: str | None, agent: bool, ts: float | None,
+             typing: float | None) -> RowContext | ReplyContext | None:
+        """The context of this turn (``None`` when empty), then remember it.
+
+        A customer turn gets a :data:`RowContext`: the earlier customer turns (the last
+        :data:`HISTORY_WINDOW`) with their times, the seconds since the previous turn of
+        *either* side (a slow agent reply counts as silence the customer sat through) and
+        its typing time. An agent turn gets the customer turn it answers (a
+        :data:`ReplyContext`; ``None`` before any). ``text`` is ``None`` for a turn that
+        is neither scored nor reviewed (an error, an empty turn): it still moves the
+        clock. Only customer turns enter the history.
+        """
+        context: RowContext | ReplyContext | None = None
+        if text is not None and agent:
+            context = self.last_customer
+        elif text is not None:
+            since = None
+            if ts is not None and self.last_ts is not None and ts >= self.last_ts:
+                since = ts - self.last_ts
+            row: RowContext | None = None
+            if self.history or since is not None or typing is not None:
+                row = (tuple(h[0] for h in self.history), tuple(h[1] for h in self.history), since, typing)
+            context = row
+            self.last_customer = (text, row)
+            self.history.append((text, ts))
+        if ts is not None and (self.last_ts is None or ts > self.last_ts):
+            self.last_ts = ts
+        self.next_rank += 1
+        return context
 
 
 class Trajectory(str, Enum):
@@ -279,34 +340,36 @@ def analyze_conversation(turns: Iterable[str | Mapping[str, Any]], *, analyzer: 
     parsed = _parse_turns(turns)
     extra = Context(previous_complaints=previous_complaints, customer_baseline_cps=customer_baseline_cps)
 
-    history: list[str] = []
-    history_ts: list[float | None] = []
-    last_ts: float | None = None
+    state = ConversationState()
     analyses: list[Analysis] = []
     indices: list[int] = []
     reviews: list[ReplyReview] = []
     review_indices: list[int] = []
+    answered: Analysis | None = None  # the analysis of the latest non-blank customer turn
     for i, (text, is_agent, ts, typing) in enumerate(parsed):
-        if is_agent and text.strip() and analyses:
-            customer_turn = indices[-1]
-            reviews.append(review_reply(parsed[customer_turn][0], text, customer=analyses[-1]))
-            review_indices.append(i)
-        if not is_agent:
-            since = None if ts is None or last_ts is None else ts - last_ts
-            start = max(0, len(history) - HISTORY_WINDOW)
-            context = Context(history=tuple(history[start:]), history_ts=tuple(history_ts[start:]),
-                              typing_seconds=typing, seconds_since_last=since,
-                              previous_complaints=extra.previous_complaints,
-                              customer_baseline_cps=extra.customer_baseline_cps)
-            analyses.append(analyzer.analyze(text, context))
-            indices.append(i)
-            if text.strip():  # a blank turn says nothing later turns could repeat
-                history.append(text)
-                history_ts.append(ts)
-        if ts is not None:
-            last_ts = ts
+        blank = not text.strip()  # a blank turn says nothing later turns could repeat or a review could judge
+        context = state.step(None if blank else text, is_agent, ts, typing)
+        if is_agent:
+            if context is not None and answered is not None:
+                reviews.append(review_reply(context[0], text, customer=answered))
+                review_indices.append(i)
+            continue
+        analysis = analyzer.analyze(text, _customer_context(context, extra))
+        analyses.append(analysis)
+        indices.append(i)
+        if not blank:
+            answered = analysis
     summary = summarize(analyses, indices, [p[1] for p in parsed])
     return dataclasses.replace(summary, reviews=tuple(reviews), review_indices=tuple(review_indices))
+
+
+def _customer_context(row: Any, extra: Context) -> Context | None:
+    if row is None:
+        if extra.previous_complaints is None and extra.customer_baseline_cps is None:
+            return None
+        return extra
+    return Context(history=row[0], history_ts=row[1], seconds_since_last=row[2], typing_seconds=row[3],
+                   previous_complaints=extra.previous_complaints, customer_baseline_cps=extra.customer_baseline_cps)
 
 
 def summarize(analyses: list[Analysis], indices: list[int], is_agent: list[bool]) -> ConversationAnalysis:

@@ -22,12 +22,12 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from importlib.resources import files
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .exceptions import LexiconFormatError
 from .labels import Emotion
+from .resources import lexicon_root
 
 if TYPE_CHECKING:  # importlib.resources.abc is Python 3.11+; only annotations use it
     from importlib.resources.abc import Traversable
@@ -211,7 +211,7 @@ class Lexicon:
         FileNotFoundError
             A lexicon file is missing.
         """
-        root: Traversable = files("cs_sentiment.lexicons") if directory is None else Path(directory)
+        root: Traversable = lexicon_root() if directory is None else Path(directory)
         texts: list[tuple[str, str, str]] = []
         for kind, name in _FILE_NAMES.items():
             resource = root / name
@@ -283,6 +283,6 @@ class Lexicon:
 def load_domain_words() -> list[tuple[str, int]]:
     """Our customer-service words for the tokenizer, from the packaged ``domain_words.tsv``."""
     name = _FILE_NAMES["domain"]
-    text = (files("cs_sentiment.lexicons") / name).read_text(encoding="utf-8")
+    text = (lexicon_root() / name).read_text(encoding="utf-8")
     return [(f[0], int(_number(f[1], name, line, "freq", 1, 10_000_000)))
             for line, f in read_tsv(text, name, FORMATS["domain"])]

@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from functools import cache
 
 from .labels import Script
+from .resources import lexicon_root
 
 __all__ = ["MAX_MESSAGE_CHARS", "NormalizedText", "detect_script", "normalize", "to_simplified", "to_traditional"]
 
@@ -123,11 +124,10 @@ SIMPLIFIED_ONLY_HEADER = ("char", "traditional", "source")
 @cache
 def _simplified_only() -> frozenset[str]:
     """Characters only simplified script has (``data/lexicons/simplified_only.tsv``, built from OpenCC)."""
-    from importlib.resources import files
 
     from .exceptions import LexiconFormatError
 
-    lines = (files("cs_sentiment.lexicons") / "simplified_only.tsv").read_text(encoding="utf-8").splitlines()
+    lines = (lexicon_root() / "simplified_only.tsv").read_text(encoding="utf-8").splitlines()
     if not lines or tuple(lines[0].split("\t")) != SIMPLIFIED_ONLY_HEADER:
         raise LexiconFormatError(f"simplified_only.tsv:1: expected header {'<TAB>'.join(SIMPLIFIED_ONLY_HEADER)!r}")
     return frozenset(line.split("\t", 1)[0] for line in lines[1:] if line)

@@ -35,12 +35,12 @@ import re
 import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
-from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
 from .exceptions import LexiconFormatError, PolicyError
 from .lexicon import read_tsv
+from .resources import lexicon_root
 
 __all__ = ["OUTLINE_STEPS", "OpeningParts", "Policy", "PolicyError", "script_variant"]
 
@@ -164,7 +164,7 @@ class OpeningParts:
     @classmethod
     def load(cls, directory: str | Path | None = None) -> OpeningParts:
         """Read ``opening_parts.tsv`` from ``directory`` (default: the packaged lexicons)."""
-        root = files("cs_sentiment.lexicons") if directory is None else Path(directory)
+        root = lexicon_root() if directory is None else Path(directory)
         text = (root / PARTS_FILE).read_text(encoding="utf-8")
         grouped: dict[tuple[str, str], list[tuple[int, dict[str, str]]]] = {}
         for line, f in read_tsv(text, PARTS_FILE, PARTS_HEADER):

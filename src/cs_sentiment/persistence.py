@@ -29,12 +29,12 @@ import os
 import re
 import tempfile
 from dataclasses import dataclass, field
-from importlib.resources import files
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ._version import __version__
 from .classifier import Fusion, LinearHead, Vectorizer
 from .exceptions import (
     IncompatibleModelError,
@@ -44,6 +44,7 @@ from .exceptions import (
     UntrustedModelError,
 )
 from .labels import NEED_BY_INTENT, Emotion, Need
+from .resources import model_root
 
 if TYPE_CHECKING:  # importlib.resources.abc is Python 3.11+; only annotations use it
     from importlib.resources.abc import Traversable
@@ -107,7 +108,6 @@ def save_model(model: CompiledModel, directory: str | Path, *, overwrite: bool =
     FileExistsError
         ``directory`` already holds a model and ``overwrite`` is false.
     """
-    from . import __version__
 
     directory = Path(directory)
     if (directory / MANIFEST).exists() and not overwrite:
@@ -237,7 +237,7 @@ def load_model(directory: str | Path | Traversable | None = None, *, trust: bool
     """
     if directory is not None and str(directory).endswith((".joblib", ".pkl", ".pickle")):
         return _load_joblib(Path(directory), trust)
-    root: Traversable = files("cs_sentiment.default_model") if directory is None else Path(directory)
+    root: Traversable = model_root() if directory is None else Path(directory)
     where = str(root)
     manifest_file = root / MANIFEST
     if not manifest_file.is_file():

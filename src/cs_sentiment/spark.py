@@ -1,7 +1,7 @@
 """Score Spark DataFrames on an existing cluster (optional extra: ``pip install 'cs-sentiment[spark]'``).
 
 Two entry points, both returning the input columns plus the result columns of
-:data:`~cs_sentiment.frame.RESULT_COLUMNS` with an explicit schema
+:data:`~cs_sentiment.rows.RESULT_COLUMNS` with an explicit schema
 (:func:`result_schema`):
 
 - :func:`score_messages` scores each message on its own, batch by batch, with
@@ -26,7 +26,6 @@ Example (not run here: it needs a Spark session)::
 from __future__ import annotations
 
 import os
-import threading
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -38,19 +37,18 @@ except ImportError as exc:  # pragma: no cover - exercised by a test that hides 
         "cs_sentiment.spark needs PySpark, which is an optional extra: pip install 'cs-sentiment[spark]'"
     ) from exc
 
-from .frame import MAX_CHARS, RESULT_COLUMNS, check_columns
+from .frame import check_columns, score_with
+from .parallel import scorer_for
+from .rows import COLUMNS, MAX_CHARS
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
     from .analyzer import Analyzer
-    from .frame import Scorer
 
 __all__ = ["result_schema", "score_conversations", "score_messages"]
 
 _SPARK_TYPES = {"string": StringType, "float64": DoubleType, "boolean": BooleanType, "Int64": LongType}
-_SCORERS: dict[str | None, Scorer] = {}
-_LOCK = threading.Lock()
 
 
 def result_schema(prefix: str = "") -> StructType:
@@ -59,8 +57,7 @@ def result_schema(prefix: str = "") -> StructType:
     >>> [f.name for f in result_schema("pred_").fields][:3]
     ['pred_emotion', 'pred_intensity', 'pred_intensity_level']
     """
-    return StructType([StructField(prefix + name, _SPARK_TYPES[dtype](), True)
-                       for name, dtype in RESULT_COLUMNS.items()])
+    return StructType([StructField(prefix + c.name, _SPARK_TYPES[c.dtype](), True) for c in COLUMNS])
 
 
 def score_messages(df: DataFrame, *, text_col: str = "text", role_col: str | None = None,
@@ -161,33 +158,15 @@ def _output_schema(df: DataFrame, prefix: str) -> StructType:
 # -- executor side ---------------------------------------------------------------------------------------------------
 def executor_analyzer(model_dir: str | None = None) -> Analyzer:
     """This process's :class:`Analyzer` for ``model_dir``, built on first use and then kept."""
-    return _scorer(model_dir).analyzer
-
-
-def _scorer(model_dir: str | None) -> Scorer:
-    scorer = _SCORERS.get(model_dir)
-    if scorer is None:
-        with _LOCK:
-            scorer = _SCORERS.get(model_dir)
-            if scorer is None:
-                from .analyzer import Analyzer
-                from .frame import Scorer
-
-                analyzer = Analyzer.default() if model_dir is None else Analyzer(model_dir=model_dir)
-                scorer = _SCORERS[model_dir] = Scorer(analyzer)
-    return scorer
+    return scorer_for(model_dir).analyzer
 
 
 def _score_batches(model_dir: str | None, options: dict[str, Any],
                    batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
-    from .frame import score_with
-
-    scorer = _scorer(model_dir)
+    scorer = scorer_for(model_dir)
     for batch in batches:
         yield score_with(scorer, batch, **options)
 
 
 def _score_group(model_dir: str | None, options: dict[str, Any], group: pd.DataFrame) -> pd.DataFrame:
-    from .frame import score_with
-
-    return score_with(_scorer(model_dir), group, **options)
+    return score_with(scorer_for(model_dir), group, **options)

@@ -16,7 +16,6 @@ in the customer's script and region, promising only what a business policy allow
 from __future__ import annotations
 
 from dataclasses import dataclass
-from importlib.resources import files
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -24,6 +23,7 @@ from .exceptions import LexiconFormatError
 from .labels import Emotion, Intent, Priority, Step, StrategyId, intensity_level
 from .lexicon import _number, read_tsv
 from .openings import OpeningParts, Policy, script_variant
+from .resources import lexicon_root
 from .results import Strategy
 
 if TYPE_CHECKING:  # importlib.resources.abc is Python 3.11+; only annotations use it
@@ -99,7 +99,7 @@ class StrategyTable:
     @classmethod
     def load(cls, directory: str | Path | Traversable | None = None) -> StrategyTable:
         """Read ``strategy_rules.tsv`` and ``opening_parts.tsv`` from ``directory`` (default: the packaged ones)."""
-        root: Traversable = files("cs_sentiment.lexicons") if directory is None else Path(directory)
+        root: Traversable = lexicon_root() if directory is None else Path(directory)
         source = "strategy_rules.tsv"
         text = (root / source).read_text(encoding="utf-8")
         rules = []

@@ -253,3 +253,13 @@ def _datetimes_to_seconds(parsed: pd.Series) -> np.ndarray:
     out = arr.astype("int64").astype("float64") / scale
     out[np.isnat(arr)] = np.nan
     return out
+
+
+def timeless_message(count: int, time_col: str) -> str:
+    """What to tell about clock times without a date in a time column (read as no time, never dated today).
+
+    >>> timeless_message(3, "ts")
+    "3 value(s) of time column 'ts' are clock times without a date (like 10:07): read as no time, not dated today"
+    """
+    return (f"{count:,} value(s) of time column {time_col!r} are clock times without a date (like 10:07): "
+            "read as no time, not dated today")

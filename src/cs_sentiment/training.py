@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ._version import __version__
 from .analyzer import Analyzer
 from .exceptions import InvalidInputError
 from .labels import NEED_BY_INTENT, Emotion, Need, polarity_of
@@ -44,7 +45,7 @@ def read_labeled(data: pd.DataFrame | str | Path, *, text_col: str = "text") -> 
     if isinstance(data, pd.DataFrame):
         frame = data
     elif isinstance(data, (str, Path)):
-        from .batch import detect_encoding, file_format  # one format and encoding rule for every file we read
+        from .formats import detect_encoding, file_format  # one format and encoding rule for every file we read
 
         path = Path(data)
         kind = file_format(path)
@@ -141,7 +142,6 @@ def train(data: pd.DataFrame | str | Path, *, text_col: str = "text", emotion_co
     Analyzer
         Its ``model.manifest`` holds the corpus hash and, with a test split, the metrics.
     """
-    from . import __version__
     from .estimators import EmotionClassifier, IntentClassifier
 
     frame = read_labeled(data, text_col=text_col)
