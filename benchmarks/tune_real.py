@@ -4,7 +4,7 @@ Never reads the report half. For each head the candidate priors are the tune
 half's label frequencies tempered by an exponent ``alpha`` (0 = the uniform
 priors the model was trained with, 1 = the tune half's frequencies); for
 emotion also the short-message confidence threshold
-weight (:data:`cs_sentiment.analyzer.SHORT_UNSUPPORTED_WEIGHT`). Prints the grid and the
+weight (:data:`cs_sentiment.scoring.SHORT_UNSUPPORTED_WEIGHT`). Prints the grid and the
 choice, and with ``--write FILE`` writes the chosen priors as JSON for
 ``cs-sentiment train --priors FILE``.
 
@@ -54,7 +54,7 @@ def main(argv: list[str] | None = None) -> int:
         print("skipped: no real chat text beside the project")
         return 0
     from cs_sentiment import Analyzer
-    from cs_sentiment import analyzer as module
+    from cs_sentiment import scoring as module
     from cs_sentiment.normalize import normalize
 
     module.SHORT_UNSUPPORTED_WEIGHT = 1.0  # read the model's own scores; the grid applies the weight

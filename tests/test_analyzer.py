@@ -418,7 +418,7 @@ def test_confirmation_questions_read_calm(analyzer, message):
 
 
 def test_unsupported_feeling_on_a_short_message_is_read_calm_and_says_so(analyzer, monkeypatch):
-    from cs_sentiment import analyzer as module
+    from cs_sentiment import scoring as module
 
     # Force the case: a short message, no cue, every unsupported feeling losing all its probability.
     monkeypatch.setattr(module, "SHORT_UNSUPPORTED_WEIGHT", 1.0)
@@ -441,7 +441,7 @@ def test_a_feeling_with_a_cue_survives_on_a_short_message(analyzer):
 
 
 def test_evidence_never_contradicts_the_label_without_saying_so(analyzer, corpus_texts):
-    from cs_sentiment.analyzer import CONTRADICTION_VALENCE
+    from cs_sentiment.scoring import CONTRADICTION_VALENCE
     from cs_sentiment.cues import scan_text
     from cs_sentiment.normalize import normalize
 

@@ -10,7 +10,8 @@ import math
 
 import pytest
 
-from cs_sentiment.cues import CUE_FEATURE_NAMES, bounded, scan_text
+from cs_sentiment.cues import CUE_FEATURE_NAMES, scan_text
+from cs_sentiment.scoring import bounded
 from cs_sentiment.normalize import normalize
 
 NEGATIVE = ("angry", "disappointed", "anxious", "impatient", "confused", "hesitant")

@@ -14,7 +14,6 @@ from __future__ import annotations
 import copy
 import functools
 import math
-import re
 import threading
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
@@ -23,13 +22,12 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from . import scoring
 from .context import Context
-from .cues import VALENCE_WEIGHT, _history_digest, bounded, scan_context, scan_text
+from .cues import history_digest, scan_context, scan_text
 from .exceptions import InvalidInputError
 from .features import MAX_FEATURE_CHARS, FeatureAnalyzer
 from .labels import (
-    NEGATIVE_EMOTIONS,
-    CueKind,
     Emotion,
     IntensityLevel,
     Intent,
@@ -51,46 +49,8 @@ if TYPE_CHECKING:  # importlib.resources.abc is Python 3.11+; only annotations u
 
 __all__ = ["Analyzer", "analyze", "analyze_many"]
 
-#: Default minimum confidence below which an analysis says it is unsure and the
-#: strategy asks a clarifying question (chosen on the training folds; see README).
-DEFAULT_CONFIDENCE_THRESHOLD = 0.35
-#: Top-two intent probabilities closer than this also count as unsure.
-DEFAULT_INTENT_MARGIN = 0.08
 #: Earlier conversation messages remembered per analyzer (bigrams + valence each).
 HISTORY_CACHE_SIZE = 4096
-#: A second intent is reported when its probability is at least this and at
-#: least half the top one (ours, checked on the training folds).
-SECONDARY_MIN_PROB = 0.2
-SECONDARY_MIN_RATIO = 0.4
-#: How much the model's non-neutral probability alone adds to raw intensity,
-#: so a feeling the lexicon does not know still registers (ours).
-INTENSITY_MODEL_WEIGHT = 0.45
-#: Other negative emotions' cue strength counts half toward the main one (ours).
-OTHER_NEGATIVE_SHARE = 0.5
-#: Bounded map of raw intensity: raw / sqrt(raw² + alpha) (VADER's normalise).
-INTENSITY_ALPHA = 1.0
-#: A neutral message is at most this intense.
-NEUTRAL_INTENSITY_CAP = 0.3
-#: Valence: share of the lexicon score when the message has lexicon evidence.
-VALENCE_LEXICON_SHARE = 0.5
-#: Escalation risk = sigmoid(bias + weighted signals); the bias gives a calm,
-#: first-contact message about 5% (ours, hand-set; documented in the README).
-ESCALATION_BIAS = -3.0
-ESCALATION_WEIGHTS = {"phrases": 2.5, "anger": 1.8, "complaint": 1.4, "context": 2.0, "negative": 0.6}
-
-#: A message of at most this many characters (not counting spaces) is short:
-#: a feeling on it needs support (the median real chat turn has 9 characters).
-SHORT_MESSAGE_CHARS = 12
-#: On a short message, each feeling no cue points to keeps this share of its
-#: probability (the rest goes to calm), so only a confident model keeps it:
-#: a likelihood ratio for "no cue on a short turn", chosen on the tune half of
-#: the real dev set (benchmarks/tune_real.py; see README).
-SHORT_UNSUPPORTED_WEIGHT = 0.5
-#: Lexicon valence beyond which a label of the other polarity is said to
-#: contradict the cues (an evidence ``model`` cue explains it).
-CONTRADICTION_VALENCE = 0.2
-#: Cue kinds that support every negative emotion on a short message.
-_NEGATIVE_SUPPORT_KINDS = frozenset({"sarcasm", "escalation", "punctuation", "repetition"})
 
 #: Analysed once when an analyzer is built: emoji (a skin-tone modifier and a
 #: ZWJ sequence), a platform code, traditional characters and jieba words.
@@ -98,16 +58,6 @@ WARM_UP_MESSAGE = "請問訂單好了嗎？👍🏽👨\u200d👩\u200d👧[微�
 _WARM_UP_LOCK = threading.Lock()
 
 _EMOTION_IDS = tuple(e.value for e in Emotion)
-#: Words that join two requests in one message, and where clauses split (ours).
-_MULTI_REQUEST = re.compile(r"而且|另外|顺便|还有|同时|以及|再来|然后|并且|此外|另一个|还想|外加|\?.+\?")
-_CLAUSE_SPLIT = re.compile(r"[,.!?;，。！？；\n]+|而且|另外|顺便|还有|同时|以及|再来|然后|并且|此外|外加")
-#: A clause's own intent must be at least this probable to be reported as secondary (ours).
-CLAUSE_INTENT_MIN_PROB = 0.6
-#: Clauses read for a second intent: the first 8 (a request is rarely later;
-#: bounds the cost of a pasted wall of text).
-MAX_CLAUSES = 8
-_NO_SECONDARY = frozenset({Intent.OTHER.value, Intent.PRAISE.value})
-_NEGATIVE_IDS = frozenset(e.value for e in NEGATIVE_EMOTIONS)
 
 
 class Analyzer:
@@ -158,8 +108,8 @@ class Analyzer:
 
     def __init__(self, model_dir: str | Path | Traversable | None = None,
                  lexicon_dir: str | Path | None = None, *, extra_lexicons: Iterable[str | Path] = (),
-                 confidence_threshold: float = DEFAULT_CONFIDENCE_THRESHOLD,
-                 intent_margin: float = DEFAULT_INTENT_MARGIN, trust: bool = False,
+                 confidence_threshold: float = scoring.DEFAULT_CONFIDENCE_THRESHOLD,
+                 intent_margin: float = scoring.DEFAULT_INTENT_MARGIN, trust: bool = False,
                  model: CompiledModel | None = None, priors: Mapping[str, Any] | str | None = None,
                  policy: Policy | Mapping[str, Any] | str | Path | None = None):
         for name, value in (("confidence_threshold", confidence_threshold), ("intent_margin", intent_margin)):
@@ -175,7 +125,7 @@ class Analyzer:
         # Earlier messages of a conversation come back with every later one:
         # read each once (thread-safe LRU, bounded).
         self._history_digest = functools.lru_cache(maxsize=HISTORY_CACHE_SIZE)(
-            functools.partial(_history_digest, lexicon=self.lexicon))
+            functools.partial(history_digest, lexicon=self.lexicon))
         self._emotion_cols = [self.model.emotion.classes.index(e) if e in self.model.emotion.classes else -1
                               for e in _EMOTION_IDS]
         # When both heads share one vectorizer (the shipped model does), one
@@ -190,7 +140,7 @@ class Analyzer:
                                      (idf * idf)[:, None]]).astype(np.float32)  # half the memory each call touches
         self._emotion_members = [Emotion(c) for c in self.model.emotion.classes]
         self._polarities = [polarity_of(c) for c in self.model.emotion.classes]
-        self._emotion_valence = [VALENCE_WEIGHT[c] for c in self.model.emotion.classes]
+        self._emotion_valence = [scoring.VALENCE_WEIGHT[c] for c in self.model.emotion.classes]
         self._angry_col = self._emotion_cols[_EMOTION_IDS.index("angry")]
         classes = self.model.intent.classes
         self._intent_labels = [_intent_label(c) for c in classes]
@@ -305,7 +255,7 @@ class Analyzer:
             e_logits = (emotion.logits(index, values, cue_features) + self._emotion_bias).tolist()
             index, values = intent.vectorizer.transform_one(feats)
             i_logits = (intent.logits(index, values) + self._intent_bias).tolist()
-            return _softmax_list(e_logits, emotion.temperature), _softmax_list(i_logits, intent.temperature)
+            return scoring.softmax(e_logits, emotion.temperature), scoring.softmax(i_logits, intent.temperature)
         n = self._n_emotions
         vectorizer = emotion.vectorizer
         columns = [j for j in map(vectorizer.vocabulary.get, feats) if j is not None]
@@ -329,35 +279,8 @@ class Analyzer:
         e_logits = z[:n]
         if emotion.fusion is not None:
             e_logits = emotion.fusion.logits_one(e_logits, np.asarray(cue_features, dtype=np.float64))
-        return (_softmax_list((e_logits + self._emotion_bias).tolist(), emotion.temperature),
-                _softmax_list(z[n:].tolist(), intent.temperature))
-
-    def _support_short(self, p: list[float], top: int, cues: tuple[Cue, ...]) -> tuple[list[float], int, Cue | None]:
-        """A short message keeps a feeling only with a cue for it or a confident model.
-
-        Every feeling no cue supports keeps :data:`SHORT_UNSUPPORTED_WEIGHT` of
-        its probability and the rest goes to calm; the scores stay a
-        distribution and their top is the label. Returns the new scores, the new
-        top and, when a feeling lost to calm, the ``model`` cue that says so.
-        """
-        supported = _cue_supported(cues)
-        classes = self.model.emotion.classes
-        neutral = self._neutral_col
-        out = list(p)
-        moved = 0.0
-        for k, c in enumerate(classes):
-            if k != neutral and c not in supported:
-                moved += out[k] * (1.0 - SHORT_UNSUPPORTED_WEIGHT)
-                out[k] *= SHORT_UNSUPPORTED_WEIGHT
-        if not moved:
-            return p, top, None
-        out[neutral] += moved
-        new_top = max(range(len(out)), key=out.__getitem__)
-        cue = None
-        if new_top == neutral and top != neutral:
-            cue = Cue(CueKind.MODEL.value, f"short message with no cue for {classes[top]} (p={p[top]:.2f}): "
-                      "read as calm", None, None, round(p[top], 3), "unsupported")
-        return out, new_top, cue
+        return (scoring.softmax((e_logits + self._emotion_bias).tolist(), emotion.temperature),
+                scoring.softmax(z[n:].tolist(), intent.temperature))
 
     def _clause_intent(self, text: str, main: int) -> int:
         """A second intent read clause by clause (我要退款，而且我要投诉…); -1 when none is clear.
@@ -367,13 +290,13 @@ class Analyzer:
         split into clauses and each clause's intent is read on its own.
         """
         head = self.model.intent
-        best, best_p = -1, CLAUSE_INTENT_MIN_PROB
-        clauses = [c for c in _CLAUSE_SPLIT.split(text[:MAX_FEATURE_CHARS]) if len(c) >= 3]
-        for clause in clauses[:MAX_CLAUSES]:
+        best, best_p = -1, scoring.CLAUSE_INTENT_MIN_PROB
+        clauses = [c for c in scoring.CLAUSE_SPLIT.split(text[:MAX_FEATURE_CHARS]) if len(c) >= 3]
+        for clause in clauses[:scoring.MAX_CLAUSES]:
             index, values = head.vectorizer.transform_one(self._features(clause))
-            p = np.asarray(_softmax_list((head.logits(index, values) + self._intent_bias).tolist(), head.temperature))
+            p = np.asarray(scoring.softmax((head.logits(index, values) + self._intent_bias).tolist(), head.temperature))
             k = int(p.argmax())
-            if k != main and p[k] >= best_p and self._intent_labels[k] not in _NO_SECONDARY:
+            if k != main and p[k] >= best_p and self._intent_labels[k] not in scoring.NO_SECONDARY:
                 best, best_p = k, float(p[k])
         return best
 
@@ -425,14 +348,15 @@ class Analyzer:
 
         e_top = max(range(len(emotion_p)), key=emotion_p.__getitem__)
         decision: list[Cue] = []
-        if self._neutral_col >= 0 and _is_short(norm.text):
-            emotion_p, e_top, cue = self._support_short(emotion_p, e_top, text_cues.cues)
+        if self._neutral_col >= 0 and scoring.is_short(norm.text):
+            emotion_p, e_top, cue = scoring.support_short(emotion_p, e_top, text_cues.cues,
+                                                          self.model.emotion.classes, self._neutral_col)
             if cue is not None:
                 decision.append(cue)
         emotion_id = self.model.emotion.classes[e_top]
         emotion = self._emotion_members[e_top]
-        negative = emotion_id in _NEGATIVE_IDS
-        contradiction = _contradiction(emotion_id, text_cues.valence, emotion_p[e_top])
+        negative = emotion_id in scoring.NEGATIVE_IDS
+        contradiction = scoring.contradiction(emotion_id, text_cues.valence, emotion_p[e_top])
         if contradiction is not None:
             decision.append(contradiction)
         i_top = max(range(len(intent_p)), key=intent_p.__getitem__)
@@ -443,43 +367,27 @@ class Analyzer:
                 i_second, p_second = k, p
 
         strength = text_cues.emotion_strength
-        raw = strength.get(emotion_id, 0.0)
-        if negative:
-            raw += OTHER_NEGATIVE_SHARE * sum(v for k, v in strength.items() if k != emotion_id and k != "satisfied")
+        others = sum(v for k, v in strength.items() if k != emotion_id and k != "satisfied") if negative else 0.0
         p_neutral = emotion_p[self._neutral_col] if self._neutral_col >= 0 else 0.0
-        raw = (raw + text_cues.emphasis) * text_cues.softening + context_cues.intensity_boost
-        raw += INTENSITY_MODEL_WEIGHT * (1.0 - p_neutral)
-        intensity = max(0.0, min(1.0, bounded(raw, INTENSITY_ALPHA)))
-        if emotion_id == "neutral":
-            intensity = min(intensity, NEUTRAL_INTENSITY_CAP)
-
-        model_valence = sum(p * w for p, w in zip(emotion_p, self._emotion_valence))
-        share = VALENCE_LEXICON_SHARE if text_cues.valence else 0.0
-        valence = max(-1.0, min(1.0, share * text_cues.valence + (1 - share) * model_valence))
-
-        p_angry = emotion_p[self._angry_col] if self._angry_col >= 0 else 0.0
-        p_complaint = intent_p[self._complaint_col] if self._complaint_col >= 0 else 0.0
-        w = ESCALATION_WEIGHTS
-        z = (ESCALATION_BIAS + w["phrases"] * text_cues.escalation + w["anger"] * p_angry * intensity
-             + w["complaint"] * p_complaint + w["context"] * context_cues.escalation_boost
-             + w["negative"] * max(0.0, -valence))
-        escalation_risk = 1.0 / (1.0 + math.exp(-z))
+        intensity = scoring.intensity(strength.get(emotion_id, 0.0), others, text_cues.emphasis, text_cues.softening,
+                                      context_cues.intensity_boost, p_neutral, neutral=emotion_id == "neutral")
+        valence = scoring.valence(text_cues.valence, sum(p * w for p, w in zip(emotion_p, self._emotion_valence)))
+        escalation_risk = scoring.escalation_risk(
+            text_cues.escalation, emotion_p[self._angry_col] if self._angry_col >= 0 else 0.0, intensity,
+            intent_p[self._complaint_col] if self._complaint_col >= 0 else 0.0, context_cues.escalation_boost, valence)
 
         confidence = min(emotion_p[e_top], p_intent)
-        unsure = confidence < self.confidence_threshold or (p_intent - p_second) < self.intent_margin
+        unsure = scoring.unsure(confidence, p_intent, p_second, self.confidence_threshold, self.intent_margin)
         intent = self._intent_labels[i_top]
         secondary = None
-        if (i_second >= 0 and p_second >= SECONDARY_MIN_PROB and p_second >= SECONDARY_MIN_RATIO * p_intent
-                and self._intent_labels[i_second] not in _NO_SECONDARY and intent not in _NO_SECONDARY):
+        if scoring.two_requests(intent, self._intent_labels[i_second] if i_second >= 0 else None, p_intent, p_second):
             secondary = self._intent_labels[i_second]
-            # Two requests that together take most of the probability are a
-            # clear double request, not an unsure reading.
-            unsure = unsure and (p_intent + p_second) < 0.6
-        elif intent not in _NO_SECONDARY and _MULTI_REQUEST.search(norm.text):
+            unsure = unsure and (p_intent + p_second) < scoring.TWO_REQUESTS_MASS
+        elif intent not in scoring.NO_SECONDARY and scoring.MULTI_REQUEST.search(norm.text):
             k = self._clause_intent(norm.text, i_top)
             if k >= 0:
                 i_second, secondary = k, self._intent_labels[k]
-        support = negative and intensity >= 0.34
+        support = scoring.needs_support(negative, intensity)
         strategy = self.strategies.choose(
             emotion=emotion_id, intensity=intensity, intent=self._acts_as[i_top],
             escalation_risk=escalation_risk, script=norm.script, seed=norm.text,
@@ -524,8 +432,7 @@ class Analyzer:
         strategy = self.strategies.choose(emotion="neutral", intensity=0.0, intent=self.model.acts_as(other),
                                           escalation_risk=0.0, script=script, seed="", covers=(_intent_label(other),),
                                           policy=self.policy)
-        risk = 1.0 / (1.0 + math.exp(-(ESCALATION_BIAS + ESCALATION_WEIGHTS["context"]
-                                        * min(1.0, 0.25 * (ctx.previous_complaints or 0)))))
+        risk = scoring.blank_escalation_risk(ctx.previous_complaints)
         return Analysis(
             emotion=Emotion.NEUTRAL,
             emotion_scores={e: (1.0 if e == "neutral" else 0.0) for e in _EMOTION_IDS},
@@ -535,61 +442,6 @@ class Analyzer:
             strategy=strategy, evidence=(), script=script, confidence=1.0,
             needs_human=False,
         )
-
-
-def _is_short(text: str) -> bool:
-    """At most :data:`SHORT_MESSAGE_CHARS` characters, spaces not counted.
-
-    >>> _is_short("好的 谢谢"), _is_short("这个订单为什么还没有发货呀我都等了一个星期")
-    (True, False)
-    """
-    return sum(1 for ch in text if not ch.isspace()) <= SHORT_MESSAGE_CHARS
-
-
-def _cue_supported(cues: tuple[Cue, ...]) -> frozenset[str]:
-    """The emotions the text cues give support to.
-
-    A cue certifies a polarity, the model picks the emotion within it: a
-    positive keyword or emoji supports ``satisfied``; a negative keyword or
-    emoji, a sarcasm marker, an escalation phrase, emphatic punctuation (！,
-    ？？, not 。。。) or repetition supports every negative emotion.
-
-    >>> sorted(_cue_supported((Cue("keyword", "不满意", 0, 3, 0.45, "angry"),))) == sorted(_NEGATIVE_IDS)
-    True
-    >>> sorted(_cue_supported((Cue("emoji", "👍", 0, 1, 0.6, "satisfied"),)))
-    ['satisfied']
-    """
-    out: set[str] = set()
-    for cue in cues:
-        if cue.kind in ("keyword", "emoji") and cue.label:
-            if cue.label == "satisfied":
-                out.add("satisfied")
-            elif cue.label in _NEGATIVE_IDS:
-                out |= _NEGATIVE_IDS
-        elif cue.kind in _NEGATIVE_SUPPORT_KINDS and cue.label != "ellipsis":
-            out |= _NEGATIVE_IDS
-    return frozenset(out)
-
-
-def _contradiction(emotion_id: str, lexicon_valence: float, p: float) -> Cue | None:
-    """A ``model`` cue when the label goes against the lexicon's net valence (so evidence says so)."""
-    positive = emotion_id == "satisfied"
-    negative = emotion_id in _NEGATIVE_IDS
-    if (negative and lexicon_valence > CONTRADICTION_VALENCE) or (positive and lexicon_valence < -CONTRADICTION_VALENCE):
-        text = f"the model reads {emotion_id} (p={p:.2f}) against the lexicon cues (valence {lexicon_valence:+.2f})"
-    elif emotion_id == "neutral" and abs(lexicon_valence) > CONTRADICTION_VALENCE:
-        text = f"the cues (valence {lexicon_valence:+.2f}) are too weak against the model's calm reading (p={p:.2f})"
-    else:
-        return None
-    return Cue(CueKind.MODEL.value, text, None, None, round(p, 3), "overrides_cues")
-
-
-def _softmax_list(logits: list[float], temperature: float) -> list[float]:
-    """Softmax of a short list in plain Python (cheaper than numpy for 8-11 values)."""
-    top = max(logits)
-    exp = [math.exp((z - top) / temperature) for z in logits]
-    total = sum(exp)
-    return [e / total for e in exp]
 
 
 def _intent_label(intent: str) -> str:

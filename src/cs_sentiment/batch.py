@@ -53,19 +53,22 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .extras import require
+from .extras import missing_extra
 
-np = require("numpy", "batch", "score_file")
-pd = require("pandas", "batch", "score_file")
+try:
+    import numpy as np
+    import pandas as pd
+except ImportError as exc:  # pragma: no cover - a test hides the extra
+    raise missing_extra(exc, "batch", "score_file") from None
 
-from .conversation import ConversationState  # noqa: E402 - after the check that names the missing extra
-from .formats import FORMATS, Chunk, Reader, detect_encoding, file_format, open_reader  # noqa: E402
-from .frame import check_columns  # noqa: E402
-from .parallel import score_units, scorer_for  # noqa: E402
-from .rows import MAX_CHARS, PreparedRows, contexts_in_input_order, conversation_keys, prepare_rows, typing_seconds  # noqa: E402
-from .summary import ScoreSummary, Tally  # noqa: E402
-from .times import epoch_seconds_counted  # noqa: E402
-from .writers import open_writer  # noqa: E402
+from .conversation import ConversationState
+from .formats import FORMATS, Chunk, Reader, detect_encoding, file_format, open_reader
+from .frame import check_columns
+from .parallel import score_units, scorer_for
+from .rows import MAX_CHARS, PreparedRows, contexts_in_input_order, conversation_keys, prepare_rows, typing_seconds
+from .summary import ScoreSummary, Tally
+from .times import epoch_seconds_counted
+from .writers import open_writer
 
 __all__ = ["FORMATS", "MAX_OPEN_CONVERSATIONS", "FileChangedError", "ScoreSummary", "detect_encoding", "file_format",
            "score_file"]

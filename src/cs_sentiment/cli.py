@@ -19,6 +19,7 @@ from typing import Any
 
 from ._version import __version__
 from .exceptions import CsSentimentError
+from .extras import MissingExtraError
 
 __all__ = ["main"]
 
@@ -162,7 +163,10 @@ def _error(exc: BaseException) -> int:
             json.JSONDecodeError, UnicodeDecodeError) as error:
         print(f"cs-sentiment: error: {error}", file=sys.stderr)
         return 2
-    except ImportError as error:  # an optional dependency (matplotlib for --plot, pyspark …)
+    except MissingExtraError as error:  # the message names the extra
+        print(f"cs-sentiment: error: {error}", file=sys.stderr)
+        return 2
+    except ImportError as error:  # an optional dependency imported without our check (matplotlib for --plot …)
         missing = error.name or str(error)
         extra = {"matplotlib": "plot", "pyspark": "spark"}.get((missing or "").split(".")[0], "all")
         print(f"cs-sentiment: error: {missing} is not installed; pip install 'cs-sentiment[{extra}]'",

@@ -19,6 +19,7 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 from .exceptions import InvalidContextError
+from .times import to_epoch_seconds
 
 __all__ = ["CONTEXT_KEYS", "Context"]
 
@@ -146,7 +147,6 @@ def _non_negative(value: Any, name: str) -> float | None:
 
 def _timestamp(value: Any, name: str) -> float | None:
     """A history ``ts`` as epoch seconds, by the one time rule of :mod:`cs_sentiment.times`."""
-    from .times import to_epoch_seconds
 
     try:
         return to_epoch_seconds(value)

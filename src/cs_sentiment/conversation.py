@@ -44,16 +44,14 @@ from collections import deque
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import Enum
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from .analyzer import Analyzer
 from .context import Context
 from .cues import MAX_HISTORY
 from .results import Analysis
 from .review import ReplyReview, review_reply
 from .times import is_missing, to_epoch_seconds
-
-if TYPE_CHECKING:  # pragma: no cover
-    from .analyzer import Analyzer
 
 __all__ = ["AGENT_ROLES", "CUSTOMER_ROLES", "ConversationAnalysis", "ConversationState", "HISTORY_WINDOW", "Peak",
            "ReplyContext", "RowContext", "Trajectory", "analyze_conversation", "mood", "role_is_agent"]
@@ -334,8 +332,6 @@ def analyze_conversation(turns: Iterable[str | Mapping[str, Any]], *, analyzer: 
     ValueError: turn 0: role must be 'customer' or 'agent', got 'boss'
     """
     if analyzer is None:
-        from .analyzer import Analyzer
-
         analyzer = Analyzer.default()
     parsed = _parse_turns(turns)
     extra = Context(previous_complaints=previous_complaints, customer_baseline_cps=customer_baseline_cps)

@@ -40,12 +40,13 @@ from .labels import CueKind, Emotion
 from .lexicon import Entry, Lexicon, _emoji_key
 from .normalize import NormalizedText, normalize
 from .results import Cue
+from .scoring import VALENCE_WEIGHT, bounded
 
 __all__ = [
     "CUE_FEATURE_NAMES",
     "ContextCues",
     "TextCues",
-    "bounded",
+    "history_digest",
     "scan_context",
     "scan_text",
 ]
@@ -86,14 +87,6 @@ MAX_QUESTION_MARKS = 4
 #: Each extra repetition (快快快, 到底…到底…) adds this much emphasis, up to three (ours).
 REPETITION_BOOST = 0.25
 MAX_REPETITIONS = 3
-#: Sign and weight of each emotion in valence (ours: hesitation and confusion are mild negatives).
-VALENCE_WEIGHT: dict[str, float] = {
-    "satisfied": 1.0, "angry": -1.0, "disappointed": -1.0, "impatient": -0.8, "anxious": -0.6,
-    "confused": -0.4, "hesitant": -0.3, "neutral": 0.0,
-}
-#: VADER normalises with alpha=15 for word scores up to ±4; our strengths are
-#: at most 1 (2 with a degree adverb), so alpha scales down by 16 (ours).
-VALENCE_ALPHA = 1.0
 #: Typing speed: a population baseline of 1.2 characters/second (pinyin IME,
 #: 60-80 characters a minute), faster than 1.5x baseline counts as agitated,
 #: faster than 8x is a paste and ignored (ours).
@@ -160,15 +153,6 @@ class ContextCues:
     escalation_boost: float
     repeats: int
     negative_history: int
-
-
-def bounded(score: float, alpha: float = VALENCE_ALPHA) -> float:
-    """VADER's normalise: map any score smoothly into (-1, 1).
-
-    >>> bounded(0.0), round(bounded(1.0), 3), round(bounded(-3.0), 3)
-    (0.0, 0.707, -0.949)
-    """
-    return score / math.sqrt(score * score + alpha)
 
 
 # --- the text rules -----------------------------------------------------------
@@ -470,7 +454,7 @@ def _similar(a: set[str], b: set[str]) -> bool:
     return union > 0 and len(a & b) / union >= NEAR_DUPLICATE_JACCARD
 
 
-def _history_digest(message: str, lexicon: Lexicon) -> tuple[set[str] | None, float]:
+def history_digest(message: str, lexicon: Lexicon) -> tuple[set[str] | None, float]:
     """What the history rules need of an earlier message: its bigrams and its lexicon valence."""
     norm = normalize(message)
     if not norm.text:
@@ -514,7 +498,7 @@ def scan_context(context: Context, norm: NormalizedText, text_cues: TextCues, le
     if context.history:
         history = context.history[-MAX_HISTORY:]
         current = _bigrams(norm.text)
-        digest = history_digest or (lambda h: _history_digest(h, lexicon))
+        digest = history_digest or (lambda h: history_digest(h, lexicon))
         earlier = [digest(h) for h in history]
         repeats = sum(1 for grams, _ in earlier if grams and _similar(current, grams))
         if repeats:

@@ -18,6 +18,8 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
+from .extras import require
+
 __all__ = ["DETECT_BYTES", "MIN_DETECT_BYTES", "decode_errors", "decoded_lines", "detect_encoding", "fixer",
            "output_wants_bom", "resolve_encoding"]
 
@@ -93,8 +95,7 @@ MIN_DETECT_BYTES = 16
 
 
 def _legacy_encoding(sample: bytes) -> str:
-    from charset_normalizer import from_bytes
-
+    from_bytes = require("charset_normalizer", "batch", "reading a GBK or Big5 file").from_bytes
     if sum(b >= 0x80 for b in sample) < MIN_DETECT_BYTES:
         for candidate in ("gb18030", "cp950"):
             try:

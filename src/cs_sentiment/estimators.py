@@ -25,17 +25,25 @@ from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
-from scipy import sparse
-from scipy.optimize import minimize_scalar
-from sklearn.base import BaseEstimator, ClassifierMixin
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import StratifiedKFold
-from sklearn.utils.validation import check_is_fitted
+
+from .extras import missing_extra
+
+try:
+    from scipy import sparse
+    from scipy.optimize import minimize_scalar
+    from sklearn.base import BaseEstimator, ClassifierMixin
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import StratifiedKFold
+    from sklearn.utils.validation import check_is_fitted
+except ImportError as exc:  # pragma: no cover - a test hides the extra
+    raise missing_extra(exc, "train", "the scikit-learn estimators") from None
 
 from .classifier import Fusion, LinearHead, Vectorizer, softmax
+from .cues import CUE_FEATURE_NAMES, scan_text
 from .exceptions import InvalidInputError
 from .features import FeatureAnalyzer
+from .lexicon import Lexicon
 from .normalize import normalize
 
 __all__ = ["EmotionClassifier", "IntentClassifier"]
@@ -183,8 +191,6 @@ class _TextClassifier(ClassifierMixin, BaseEstimator):
         check_is_fitted(self, "model_")
         names = list(self.vectorizer_.get_feature_names_out())
         if self._uses_cues and getattr(self, "fusion_model_", None) is None:
-            from .cues import CUE_FEATURE_NAMES
-
             names += [f"cue:{c}" for c in CUE_FEATURE_NAMES]
         coef = _full_coef(self.model_)
         out = {}
@@ -332,8 +338,6 @@ class EmotionClassifier(_TextClassifier):
         return self.fusion == "stack"
 
     def _gates(self) -> tuple[int, ...]:
-        from .cues import CUE_FEATURE_NAMES
-
         return tuple(CUE_FEATURE_NAMES.index(g) for g in FUSION_GATES)
 
     def _new_fusion(self) -> LogisticRegression:
@@ -341,8 +345,6 @@ class EmotionClassifier(_TextClassifier):
                                   random_state=self.random_state)
 
     def _cue_matrix(self, normalized: list[str]) -> np.ndarray:
-        from .cues import scan_text
-
         lexicon = _cached_lexicon(self.lexicon_dir)
         return np.array([scan_text(normalize(t), lexicon).features for t in normalized]) if normalized \
             else np.zeros((0, 0))
@@ -352,8 +354,6 @@ _LEXICONS: dict[str | None, Any] = {}
 
 
 def _cached_lexicon(directory: str | None):
-    from .lexicon import Lexicon
-
     if directory not in _LEXICONS:
         _LEXICONS[directory] = Lexicon.load(directory)
     return _LEXICONS[directory]

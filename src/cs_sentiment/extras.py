@@ -27,7 +27,7 @@ from __future__ import annotations
 import importlib
 from types import ModuleType
 
-__all__ = ["EXTRAS", "MissingExtraError", "require"]
+__all__ = ["EXTRAS", "MissingExtraError", "missing_extra", "require"]
 
 #: Extra name → the distributions it installs (kept in step with pyproject.toml by a test).
 EXTRAS = {
@@ -46,7 +46,16 @@ def require(module: str, extra: str, feature: str) -> ModuleType:
     try:
         return importlib.import_module(module)
     except ImportError as exc:
-        if exc.name is not None and exc.name != module and not module.startswith(exc.name + "."):
-            raise  # the module is there but one of its own imports failed: not ours to rename
-        raise MissingExtraError(f"{feature} needs {module}, which comes with an extra: "
-                                f"pip install 'cs-sentiment[{extra}]'", name=module) from None
+        raise missing_extra(exc, extra, feature) from None
+
+
+def missing_extra(exc: ImportError, extra: str, feature: str) -> ImportError:
+    """The error to raise for ``exc``: a :class:`MissingExtraError` naming ``extra`` when a module is missing.
+
+    Any other import failure (a module that is there but broken) is returned as it was.
+    """
+    if not isinstance(exc, ModuleNotFoundError) or exc.name is None:
+        return exc
+    top = exc.name.split(".")[0]
+    return MissingExtraError(f"{feature} needs {top}, which comes with an extra: pip install 'cs-sentiment[{extra}]'",
+                             name=top)

@@ -25,12 +25,15 @@ import warnings
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from .extras import require
+from .extras import missing_extra
 
-np = require("numpy", "batch", "score_frame")
-pd = require("pandas", "batch", "score_frame")
+try:
+    import numpy as np
+    import pandas as pd
+except ImportError as exc:  # pragma: no cover - a test hides the extra
+    raise missing_extra(exc, "batch", "score_frame") from None
 
-from .rows import (  # noqa: E402 - after the check that names the missing extra
+from .rows import (
     COLUMNS,
     MAX_CHARS,
     REPLY_COLUMNS,
@@ -42,7 +45,7 @@ from .rows import (  # noqa: E402 - after the check that names the missing extra
     prepare_rows,
     typing_seconds,
 )
-from .times import epoch_seconds_counted, timeless_message  # noqa: E402
+from .times import epoch_seconds_counted, timeless_message
 
 if TYPE_CHECKING:  # pragma: no cover
     from .analyzer import Analyzer

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from .exceptions import LexiconFormatError
 from .labels import Emotion
+from .normalize import normalize
 from .resources import lexicon_root
 
 if TYPE_CHECKING:  # importlib.resources.abc is Python 3.11+; only annotations use it
@@ -136,8 +137,6 @@ def _choice(value: str, allowed: Iterable[str], source: str, line: int, name: st
 
 
 def _parse_entries(kind: str, text: str, source: str) -> list[Entry]:
-    from .normalize import normalize
-
     entries: list[Entry] = []
     seen: dict[str, int] = {}
     for line, f in read_tsv(text, source, FORMATS[kind]):
@@ -265,7 +264,6 @@ class Lexicon:
 
     def lookup(self, term: str) -> tuple[Entry, ...]:
         """Entries of one term (normalised first); empty when unknown."""
-        from .normalize import normalize
 
         key = normalize(term).text
         if self.automaton.kind == 0 or not self.automaton.exists(key):

@@ -29,6 +29,7 @@ from array import array
 from dataclasses import dataclass
 from functools import cache
 
+from .exceptions import LexiconFormatError
 from .labels import Script
 from .resources import lexicon_root
 
@@ -124,8 +125,6 @@ SIMPLIFIED_ONLY_HEADER = ("char", "traditional", "source")
 @cache
 def _simplified_only() -> frozenset[str]:
     """Characters only simplified script has (``data/lexicons/simplified_only.tsv``, built from OpenCC)."""
-
-    from .exceptions import LexiconFormatError
 
     lines = (lexicon_root() / "simplified_only.tsv").read_text(encoding="utf-8").splitlines()
     if not lines or tuple(lines[0].split("\t")) != SIMPLIFIED_ONLY_HEADER:

@@ -40,6 +40,7 @@ from typing import Any
 
 from .exceptions import LexiconFormatError, PolicyError
 from .lexicon import read_tsv
+from .normalize import to_traditional
 from .resources import lexicon_root
 
 __all__ = ["OUTLINE_STEPS", "OpeningParts", "Policy", "PolicyError", "script_variant"]
@@ -222,7 +223,6 @@ class OpeningParts:
             if promise:
                 value = getattr(policy, name)
                 if variant != "simplified" and isinstance(value, str):
-                    from .normalize import to_traditional
 
                     value = to_traditional(value)
                 out.append(promise.replace("{" + name + "}", str(value)))

@@ -18,6 +18,8 @@ from collections import deque
 from collections.abc import Iterator
 from typing import Any, Protocol, TypeVar
 
+from .analyzer import Analyzer
+from .extras import require
 from .rows import PreparedRows, Scorer
 
 __all__ = ["SCORERS", "WATCHDOG_SECONDS", "Unit", "score_units", "scorer_for"]
@@ -45,8 +47,6 @@ def scorer_for(model_dir: str | None, priors: str | None = None) -> Scorer:
         with _LOCK:
             scorer = SCORERS.get(key)
             if scorer is None:
-                from .analyzer import Analyzer
-
                 analyzer = Analyzer.default() if model_dir is None else Analyzer(model_dir=model_dir)
                 if priors is not None:
                     analyzer = analyzer.with_priors(json.loads(priors))
@@ -101,8 +101,7 @@ def score_units(units: Iterator[U], jobs: int, model_dir: str | None,
         return
     # loky's executor directly (not joblib.Parallel): no memory-mapping folder in /dev/shm, and every
     # worker starts a watchdog that ends it as soon as this process is gone, even after SIGKILL.
-    from joblib.externals.loky import get_reusable_executor
-
+    get_reusable_executor = require("joblib.externals.loky", "batch", "--jobs > 1").get_reusable_executor
     executor = get_reusable_executor(max_workers=jobs, initializer=_watch_parent, initargs=(os.getpid(),),
                                      reuse=False)
     pending: deque[tuple[U, int, Any]] = deque()  # (unit, piece start, future), in order

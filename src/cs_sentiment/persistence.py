@@ -36,6 +36,7 @@ import numpy as np
 
 from ._version import __version__
 from .classifier import Fusion, LinearHead, Vectorizer
+from .cues import CUE_FEATURE_NAMES
 from .exceptions import (
     IncompatibleModelError,
     ModelFormatError,
@@ -43,6 +44,7 @@ from .exceptions import (
     ModelLoadError,
     UntrustedModelError,
 )
+from .extras import require
 from .labels import NEED_BY_INTENT, Emotion, Need
 from .resources import model_root
 
@@ -150,7 +152,6 @@ def save_model(model: CompiledModel, directory: str | Path, *, overwrite: bool =
         }
     buffer = _npz_bytes(arrays)
     blobs[WEIGHTS] = buffer
-    from .cues import CUE_FEATURE_NAMES
 
     manifest = {
         "format_version": FORMAT_VERSION,
@@ -361,7 +362,6 @@ def _array(arrays: dict[str, np.ndarray], name: str, shape: tuple[int, ...], whe
 def _head(task: str, spec: dict, arrays: dict[str, np.ndarray], blobs: dict[str, bytes],
           vectorizers: dict[str, Vectorizer], where: str) -> LinearHead:
     """One head from its manifest entry, every field and array checked."""
-    from .cues import CUE_FEATURE_NAMES
 
     classes = spec.get("classes")
     if (not isinstance(classes, list) or len(classes) < 2 or not all(isinstance(c, str) and c for c in classes)
@@ -422,7 +422,6 @@ def _head(task: str, spec: dict, arrays: dict[str, np.ndarray], blobs: dict[str,
 
 def _check_cue_features(heads: dict[str, LinearHead], names: Any, where: str) -> None:
     """The cue features a model was fitted on must be the ones this library computes, in order."""
-    from .cues import CUE_FEATURE_NAMES
 
     if not any(h.cue_coef is not None or h.fusion is not None for h in heads.values()):
         return
@@ -446,8 +445,7 @@ def _load_joblib(path: Path, trust: bool) -> CompiledModel:
         )
     if not path.is_file():
         raise ModelLoadError(f"model file {path} not found")
-    import joblib
-
+    joblib = require("joblib", "train", "loading a pickled (joblib) model")
     obj = joblib.load(path)
     if not isinstance(obj, dict) or not {"emotion", "intent"} <= set(obj):
         raise ModelLoadError(f"{path} must hold a dict with fitted 'emotion' and 'intent' classifiers")

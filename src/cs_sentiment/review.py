@@ -40,18 +40,15 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cache
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from .analyzer import Analyzer
 from .exceptions import InvalidInputError, LexiconFormatError
 from .labels import CueKind, Script
 from .lexicon import read_tsv
 from .normalize import normalize
 from .resources import lexicon_root, read_lexicon_file
-from .results import Cue
-
-if TYPE_CHECKING:  # pragma: no cover
-    from .analyzer import Analyzer
-    from .results import Analysis
+from .results import Analysis, Cue
 
 __all__ = ["CHECKS", "ReplyCheck", "ReplyReview", "review_reply"]
 
@@ -228,8 +225,6 @@ def review_reply(customer_message: str, reply: str, *, analyzer: Analyzer | None
             raise InvalidInputError(f"{name} must be a str, got {type(value).__name__}")
     if customer is None:
         if analyzer is None:
-            from .analyzer import Analyzer
-
             analyzer = Analyzer.default()
         customer = analyzer.analyze(customer_message)
     phrases = _phrases()

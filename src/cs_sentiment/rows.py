@@ -28,17 +28,15 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from .analyzer import Analyzer
 from .context import Context
 from .conversation import ConversationState, ReplyContext, RowContext, role_is_agent
-from .review import review_reply
+from .results import Analysis
+from .review import ReplyReview, review_reply
 from .times import is_missing
 
 if TYPE_CHECKING:  # pragma: no cover
     import numpy as np
-
-    from .analyzer import Analyzer
-    from .results import Analysis
-    from .review import ReplyReview
 
 __all__ = ["CACHE_SIZE", "COLUMNS", "ISSUES_SEPARATOR", "MAX_CHARS", "REPLY_COLUMNS", "RESULT_COLUMNS", "Column",
            "PreparedRows", "Scorer", "check_text", "contexts_in_input_order", "contexts_in_memory",
@@ -311,8 +309,6 @@ class Scorer:
 
     def __init__(self, analyzer: Analyzer | None = None):
         if analyzer is None:
-            from .analyzer import Analyzer
-
             analyzer = Analyzer.default()
         self.analyzer = analyzer
         self._cache: dict[str, tuple] = {}

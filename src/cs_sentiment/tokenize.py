@@ -19,6 +19,9 @@ from __future__ import annotations
 import sys
 import threading
 
+from .lexicon import load_domain_words
+from .normalize import normalize
+
 __all__ = ["JIEBA_MIN_FREQ", "USE_HMM", "get_tokenizer", "tokenize"]
 
 #: Words of jieba's dict.txt kept in our prefix dictionary. Measured here:
@@ -57,9 +60,6 @@ def _import_jieba():
 
 def _build_tokenizer():
     jieba = _import_jieba()
-
-    from .lexicon import load_domain_words
-    from .normalize import normalize
 
     tokenizer = jieba.Tokenizer()
     # gen_pfdict and the attributes below are what jieba's initialize() sets;

@@ -25,9 +25,15 @@ import numpy as np
 
 from ._version import __version__
 from .analyzer import Analyzer
+from .cues import CUE_FEATURE_NAMES
+from .estimators import EmotionClassifier, IntentClassifier
 from .exceptions import InvalidInputError
+from .formats import detect_encoding, file_format
 from .labels import NEED_BY_INTENT, Emotion, Need, polarity_of
+from .lexicon import read_tsv
+from .normalize import to_simplified, to_traditional
 from .persistence import CompiledModel
+from .priors import read_priors
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -45,8 +51,6 @@ def read_labeled(data: pd.DataFrame | str | Path, *, text_col: str = "text") -> 
     if isinstance(data, pd.DataFrame):
         frame = data
     elif isinstance(data, (str, Path)):
-        from .formats import detect_encoding, file_format  # one format and encoding rule for every file we read
-
         path = Path(data)
         kind = file_format(path)
         if not path.is_file():
@@ -81,8 +85,6 @@ def _load_intent_map(intent_map: Mapping[str, Mapping[str, str]] | str | Path | 
     if intent_map is None:
         return {}
     if isinstance(intent_map, (str, Path)):
-        from .lexicon import read_tsv
-
         path = Path(intent_map)
         rows = read_tsv(path.read_text(encoding="utf-8"), str(path), ("intent", "need", "acts_as"))
         intent_map = {f[0]: {"need": f[1], "acts_as": f[2]} for _, f in rows}
@@ -142,7 +144,6 @@ def train(data: pd.DataFrame | str | Path, *, text_col: str = "text", emotion_co
     Analyzer
         Its ``model.manifest`` holds the corpus hash and, with a test split, the metrics.
     """
-    from .estimators import EmotionClassifier, IntentClassifier
 
     frame = read_labeled(data, text_col=text_col)
     fit_frame, test_frame = frame, None
@@ -160,7 +161,6 @@ def train(data: pd.DataFrame | str | Path, *, text_col: str = "text", emotion_co
         raise ValueError(f"emotion labels must be taxonomy ids ({', '.join(e.value for e in Emotion)}); got {bad[0]!r}")
     heads = {}
     if priors is not None:  # checked before the fit, not after a minute of training
-        from .priors import read_priors
 
         classes = {"emotion": tuple(sorted(set(emotions))), "intent": tuple(sorted(set(intents)))}
         unknown = [k for k in priors if k not in (*classes, "source")]
@@ -271,7 +271,6 @@ def evaluate(analyzer: Analyzer | None, data: pd.DataFrame | str | Path, *, text
     top features per class; plus polarity accuracy and the share of messages
     whose emotion and intent stay the same in the other script.
     """
-    from .normalize import to_simplified, to_traditional
 
     analyzer = analyzer or Analyzer.default()
     frame = read_labeled(data, text_col=text_col)
@@ -313,7 +312,6 @@ def evaluate(analyzer: Analyzer | None, data: pd.DataFrame | str | Path, *, text
 
 def top_features(head, n: int = 15) -> dict[str, list[tuple[str, float]]]:
     """The ``n`` strongest positive features of every class of a fitted head."""
-    from .cues import CUE_FEATURE_NAMES
 
     names = [f.replace("\x01", "w:") for f in head.vectorizer.features()]
     out = {}
