@@ -159,7 +159,19 @@ def _check_analysis(result, message: str | None = None, *, intents: tuple[str, .
         result.emotion = Emotion.NEUTRAL  # type: ignore[misc]
     data = result.to_dict()
     text = json.dumps(data, allow_nan=False)
-    assert json.loads(text) == data
+    # JSON cannot keep a high and a low surrogate apart (the message may hold them, as two code points):
+    # they come back as the one character they encode, and that is the only difference allowed
+    assert json.loads(text) == _join_surrogate_pairs(data)
+
+
+def _join_surrogate_pairs(value):
+    if isinstance(value, str):
+        return value.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "surrogatepass")
+    if isinstance(value, dict):
+        return {k: _join_surrogate_pairs(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_join_surrogate_pairs(v) for v in value]
+    return value
 
 
 @pytest.fixture(scope="session")

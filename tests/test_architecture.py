@@ -34,7 +34,7 @@ LAYERS = [
     # the row engine and what feeds or drains it
     "rows", "formats", "summary", "parallel", "writers", "frame",
     # runs
-    "batch", "spark",
+    "batch", "spark", "plots", "evaluation",
     # training (scikit-learn)
     "estimators", "training",
     # entry points

@@ -12,10 +12,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cs_sentiment import batch, score_frame
+from cs_sentiment import batch, parallel, score_frame, writers
 from cs_sentiment.batch import ScoreSummary, detect_encoding, file_format, score_file
 from cs_sentiment.cli import main
-from cs_sentiment import parallel, writers
 from cs_sentiment.rows import RESULT_COLUMNS
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -11,8 +11,8 @@ import math
 import pytest
 
 from cs_sentiment.cues import CUE_FEATURE_NAMES, scan_text
-from cs_sentiment.scoring import bounded
 from cs_sentiment.normalize import normalize
+from cs_sentiment.scoring import bounded
 
 NEGATIVE = ("angry", "disappointed", "anxious", "impatient", "confused", "hesitant")
 

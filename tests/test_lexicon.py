@@ -125,15 +125,15 @@ def test_emoji_lexicon_has_at_least_150_entries_of_every_kind():
     ("12315", "escalation"), ("消协", "escalation"), ("消基會", "escalation"), ("投诉", "escalation"),
     ("差评", "escalation"), ("曝光", "escalation"), ("律师", "escalation"), ("起诉", "escalation"),
     ("媒体", "escalation"),
-    ("[微笑]", "emoji_platform"), ("[怒]", "emoji_platform"), ("[抓狂]", "emoji_platform"),
-    ("[流泪]", "emoji_platform"), ("[强]", "emoji_platform"), ("[抱拳]", "emoji_platform"),
+    ("[微笑]", "emoji"), ("[怒]", "emoji"), ("[抓狂]", "emoji"),
+    ("[流泪]", "emoji"), ("[强]", "emoji"), ("[抱拳]", "emoji"),
     ("不", "negation"), ("并不", "negation"), ("並非", "negation"),
     ("非常", "degree"), ("太", "degree"), ("极其", "degree"), ("简直", "degree"),
     ("有点", "softener"), ("稍微", "softener"), ("还好", "softener"),
-    ("无法接受", "keyword"), ("太失望了", "keyword"), ("值不值", "keyword"), ("看不懂", "keyword"),
+    ("无法接受", "emotion"), ("太失望了", "emotion"), ("值不值", "emotion"), ("看不懂", "emotion"),
 ])
 def test_lexicon_holds_the_terms_the_issue_names(lexicon, term, category):
-    assert category in {entry.category for entry in lexicon.lookup(term)}
+    assert category in {entry.kind for entry in lexicon.lookup(term)}
 
 
 def test_matching_uses_an_aho_corasick_automaton(lexicon):
@@ -216,16 +216,16 @@ def test_user_file_extends_the_lexicon(tmp_path):
     extra = _user_file(tmp_path / "emotion_mybrand.tsv", FORMATS["emotion"], "翻车现场\tdisappointed\t0.7\tmybrand")
     assert Lexicon.load().lookup("翻车现场") == ()
     entries = Lexicon.load(extra=[extra]).lookup("翻车现场")
-    assert [(e.category, e.label, e.value, e.source) for e in entries] == [
-        ("keyword", "disappointed", 0.7, "mybrand")]
+    assert [(e.kind, e.label, e.value, e.source) for e in entries] == [
+        ("emotion", "disappointed", 0.7, "mybrand")]
 
 
 def test_user_file_overrides_our_entry_without_touching_ours(tmp_path):
     extra = _user_file(tmp_path / "emotion_mybrand.tsv", FORMATS["emotion"], "失望\tangry\t0.9\tmybrand")
     ours_before = (LEXICON_DIR / "emotion.tsv").read_bytes()
     entries = Lexicon.load(extra=[extra]).lookup("失望")
-    assert [(e.label, e.source) for e in entries if e.category == "keyword"] == [("angry", "mybrand")]
-    assert [e.label for e in Lexicon.load().lookup("失望") if e.category == "keyword"] == ["disappointed"]
+    assert [(e.label, e.source) for e in entries if e.kind == "emotion"] == [("angry", "mybrand")]
+    assert [e.label for e in Lexicon.load().lookup("失望") if e.kind == "emotion"] == ["disappointed"]
     assert (LEXICON_DIR / "emotion.tsv").read_bytes() == ours_before
 
 
@@ -235,8 +235,8 @@ def test_user_folder_of_files_is_read(tmp_path):
     _user_file(folder / "emotion_shop.tsv", FORMATS["emotion"], "翻车现场\tdisappointed\t0.7\tshop")
     _user_file(folder / "sarcasm_shop.tsv", FORMATS["sarcasm"], "真是谢天谢地了您\t0.8\tshop")
     lexicon = Lexicon.load(extra=[folder])
-    assert {e.category for e in lexicon.lookup("翻车现场")} == {"keyword"}
-    assert {e.category for e in lexicon.lookup("真是谢天谢地了您")} == {"sarcasm"}
+    assert {e.kind for e in lexicon.lookup("翻车现场")} == {"emotion"}
+    assert {e.kind for e in lexicon.lookup("真是谢天谢地了您")} == {"sarcasm"}
 
 
 def test_user_file_with_an_unknown_kind_is_an_error_naming_the_file(tmp_path):
@@ -267,3 +267,23 @@ def test_analyzer_loads_a_users_own_lexicon_folder(lexicon_copy):
     _append(lexicon_copy / "emotion.tsv", "翻车现场\tdisappointed\t0.8\tmine")
     result = Analyzer(lexicon_dir=lexicon_copy).analyze("这次又是翻车现场")
     assert ("keyword", "翻车现场") in {(c.kind, c.text) for c in result.evidence}
+
+
+def test_a_users_lexicon_folder_brings_its_own_domain_words_to_segmentation(lexicon_copy):
+    from cs_sentiment import Analyzer
+
+    _append(lexicon_copy / "domain_words.tsv", "翻车现场\t100000\tmine")
+    ours = Analyzer()._features("这次又是翻车现场")
+    mine = Analyzer(lexicon_dir=lexicon_copy)._features("这次又是翻车现场")
+    assert "\x01翻车现场" in mine and "\x01翻车现场" not in ours
+
+
+def test_one_table_maps_every_file_kind_to_its_header_and_cue_kind():
+    from cs_sentiment.labels import CueKind
+    from cs_sentiment.lexicon import FILE_KINDS
+
+    assert FORMATS == {kind: spec.header for kind, spec in FILE_KINDS.items()}
+    assert {spec.cue for spec in FILE_KINDS.values()} - {None} <= set(CueKind)
+    lexicon = Lexicon.load()
+    for term in ("无法接受", "不", "非常", "有点"):
+        assert all(e.cue_kind is FILE_KINDS[e.kind].cue for e in lexicon.lookup(term))

@@ -198,10 +198,10 @@ def test_saving_over_a_model_needs_overwrite(analyzer, saved, tmp_path):
     assert Analyzer(model_dir=target).analyze(MESSAGES[0]) == analyzer.analyze(MESSAGES[0])
 
 
-# --- format 2: the stacked fusion stage and the priors (issue 7) ----------------------------------
+# --- the stacked fusion stage and the priors (issue 7); each head's own features (format 3) ------------------
 def test_shipped_model_has_a_fusion_stage_and_states_its_priors():
     manifest = Analyzer().model.manifest
-    assert manifest["format_version"] == FORMAT_VERSION == 2
+    assert manifest["format_version"] == FORMAT_VERSION == 3
     assert manifest["tasks"]["emotion"]["fusion"]["gates"]
     assert len(manifest["tasks"]["emotion"]["train_priors"]) == 8
     assert set(manifest["priors"]) >= {"emotion", "intent", "source"}
@@ -253,7 +253,8 @@ def test_a_model_without_its_manifest_signature_is_refused(model_copy):
     (lambda m: m["tasks"]["emotion"].__setitem__("binary", "yes"), "binary"),
     (lambda m: m["tasks"]["emotion"].__setitem__("vectorizer", "../x"), "vectorizer"),
     (lambda m: m["tasks"]["emotion"]["fusion"].__setitem__("gates", [99]), "gates"),
-    (lambda m: m["features"].__setitem__("ngram_range", [0, 9]), "ngram_range"),
+    (lambda m: m["tasks"]["intent"]["features"].__setitem__("ngram_range", [0, 9]), "ngram_range"),
+    (lambda m: m["tasks"]["emotion"]["features"].__setitem__("use_words", 1), "use_words"),
     (lambda m: m.__setitem__("tasks", []), "tasks"),
 ])
 def test_every_field_is_validated_and_the_error_names_it(model_copy, edit, field):
@@ -305,3 +306,31 @@ def test_arrays_that_decompress_beyond_the_limit_are_refused_before_loading(mode
     _write_manifest(model_copy, manifest)
     with pytest.raises(ModelFormatError, match="once decompressed"):
         Analyzer(model_dir=model_copy)
+
+
+def test_each_head_keeps_its_own_feature_spec_through_save_and_load(analyzer, tmp_path):
+    import dataclasses
+
+    from cs_sentiment.persistence import CompiledModel, load_model, save_model
+
+    model = analyzer.model
+    changed = CompiledModel(model.emotion, dataclasses.replace(model.intent, use_words=False), model.intent_map,
+                            model.manifest)
+    loaded = load_model(save_model(changed, tmp_path / "m"))
+    assert (loaded.emotion.ngram_range, loaded.emotion.use_words) == (model.emotion.ngram_range, True)
+    assert (loaded.intent.ngram_range, loaded.intent.use_words) == (model.intent.ngram_range, False)
+
+
+def test_a_format_2_model_still_loads_with_one_feature_spec_for_both_heads(model_copy):
+    # given: a format 2 manifest (one top-level feature spec)
+    manifest = _manifest(model_copy)
+    spec = manifest["tasks"]["emotion"].pop("features")
+    manifest["tasks"]["intent"].pop("features")
+    manifest["features"].update(spec)
+    manifest["format_version"] = 2
+    _write_manifest(model_copy, manifest)
+    # when
+    loaded = Analyzer(model_dir=model_copy)
+    # then
+    assert loaded.model.emotion.ngram_range == loaded.model.intent.ngram_range == tuple(spec["ngram_range"])
+    assert loaded.analyze(MESSAGES[0]) == Analyzer().analyze(MESSAGES[0])

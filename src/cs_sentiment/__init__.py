@@ -37,15 +37,16 @@ from .results import Analysis, Cue, Strategy
 if TYPE_CHECKING:  # pragma: no cover
     from .conversation import ConversationAnalysis, analyze_conversation
     from .estimators import EmotionClassifier, IntentClassifier
+    from .evaluation import evaluate
     from .frame import score_frame
     from .review import ReplyCheck, ReplyReview, review_reply
-    from .training import evaluate, train
+    from .training import TrainingResult, fit, train
 
 __all__ = [
     "Analysis", "Analyzer", "ConversationAnalysis", "Context", "CsSentimentError", "Cue", "CueKind", "Emotion",
     "EmotionClassifier", "IncompatibleModelError", "IntensityLevel", "Intent", "IntentClassifier",
     "InvalidContextError", "InvalidInputError", "LexiconFormatError", "ModelFormatError", "ModelIntegrityError",
-    "ModelLoadError", "Need", "Polarity", "Policy", "PolicyError",
+    "ModelLoadError", "Need", "Polarity", "Policy", "PolicyError", "TrainingResult", "fit",
     "Priority", "Script", "Step", "Strategy", "StrategyId", "UntrustedModelError", "__version__", "analyze",
     "analyze_conversation", "analyze_many", "evaluate", "review_reply", "ReplyReview", "ReplyCheck", "score_frame",
     "train",
@@ -54,7 +55,7 @@ __all__ = [
 # Heavy parts (scikit-learn, pandas) load only when first used.
 _LAZY = {
     "IntentClassifier": "estimators", "EmotionClassifier": "estimators",
-    "train": "training", "evaluate": "training",
+    "train": "training", "fit": "training", "TrainingResult": "training", "evaluate": "evaluation",
     "analyze_conversation": "conversation", "ConversationAnalysis": "conversation",
     "score_frame": "frame",
     "review_reply": "review", "ReplyReview": "review", "ReplyCheck": "review",

@@ -121,7 +121,15 @@ class Analyzer:
         self.model = model if model is not None else load_model(model_dir, trust=trust)
         self.confidence_threshold = float(confidence_threshold)
         self.intent_margin = float(intent_margin)
-        self._features = FeatureAnalyzer(tuple(self.model.ngram_range), self.model.use_words)
+        emotion_head, intent_head = self.model.emotion, self.model.intent
+        # a lexicon folder of your own brings its own domain words for segmentation
+        domain = None if lexicon_dir is None else self.lexicon.domain_words
+        self._features = FeatureAnalyzer(emotion_head.ngram_range, emotion_head.use_words, domain)
+        same_features = (emotion_head.ngram_range, emotion_head.use_words) == (intent_head.ngram_range,
+                                                                                intent_head.use_words)
+        # each head reads its own feature strings (computed once when both read the same)
+        self._intent_features = self._features if same_features else FeatureAnalyzer(intent_head.ngram_range,
+                                                                                      intent_head.use_words, domain)
         # Earlier messages of a conversation come back with every later one:
         # read each once (thread-safe LRU, bounded).
         self._history_digest = functools.lru_cache(maxsize=HISTORY_CACHE_SIZE)(
@@ -132,7 +140,7 @@ class Analyzer:
         # fancy-index and one product serve both: half the numpy calls.
         self._n_emotions = len(self.model.emotion.classes)
         self._joint = None
-        if self.model.emotion.vectorizer is self.model.intent.vectorizer:
+        if self.model.emotion.vectorizer is self.model.intent.vectorizer and same_features:
             # idf folded into the coefficients, idf² as a last column: one
             # fancy-index and one sum give every logit and the L2 norm.
             idf = self.model.emotion.vectorizer.idf
@@ -236,7 +244,7 @@ class Analyzer:
             norm = normalize(message)
             if not norm.text:
                 continue
-            e, n = base._predict(base._features(norm.text), scan_text(norm, base.lexicon).features)
+            e, n = base._predict(norm.text, scan_text(norm, base.lexicon).features)
             emotion_rows.append(e)
             intent_rows.append(n)
         priors = {}
@@ -247,13 +255,15 @@ class Analyzer:
             priors[name] = dict(zip(head.classes, pi.tolist()))
         return self.with_priors(priors)
 
-    def _predict(self, feats: list[str], cue_features: tuple[float, ...]) -> tuple[list[float], list[float]]:
-        """Calibrated emotion and intent probabilities (same values as ``LinearHead.proba``)."""
+    def _predict(self, text: str, cue_features: tuple[float, ...]) -> tuple[list[float], list[float]]:
+        """Calibrated emotion and intent probabilities of normalised ``text`` (as ``LinearHead.proba``)."""
         emotion, intent = self.model.emotion, self.model.intent
+        feats = self._features(text)
         if self._joint is None:
             index, values = emotion.vectorizer.transform_one(feats)
             e_logits = (emotion.logits(index, values, cue_features) + self._emotion_bias).tolist()
-            index, values = intent.vectorizer.transform_one(feats)
+            i_feats = feats if self._intent_features is self._features else self._intent_features(text)
+            index, values = intent.vectorizer.transform_one(i_feats)
             i_logits = (intent.logits(index, values) + self._intent_bias).tolist()
             return scoring.softmax(e_logits, emotion.temperature), scoring.softmax(i_logits, intent.temperature)
         n = self._n_emotions
@@ -293,7 +303,7 @@ class Analyzer:
         best, best_p = -1, scoring.CLAUSE_INTENT_MIN_PROB
         clauses = [c for c in scoring.CLAUSE_SPLIT.split(text[:MAX_FEATURE_CHARS]) if len(c) >= 3]
         for clause in clauses[:scoring.MAX_CLAUSES]:
-            index, values = head.vectorizer.transform_one(self._features(clause))
+            index, values = head.vectorizer.transform_one(self._intent_features(clause))
             p = np.asarray(scoring.softmax((head.logits(index, values) + self._intent_bias).tolist(), head.temperature))
             k = int(p.argmax())
             if k != main and p[k] >= best_p and self._intent_labels[k] not in scoring.NO_SECONDARY:
@@ -343,7 +353,7 @@ class Analyzer:
         if not norm.text:
             return self._blank(norm.script, ctx)
         text_cues = scan_text(norm, self.lexicon)
-        emotion_p, intent_p = self._predict(self._features(norm.text), text_cues.features)
+        emotion_p, intent_p = self._predict(norm.text, text_cues.features)
         context_cues = scan_context(ctx, norm, text_cues, self.lexicon, self._history_digest)
 
         e_top = max(range(len(emotion_p)), key=emotion_p.__getitem__)

@@ -279,6 +279,7 @@ def _row_times(chunk: Chunk, plan: _Plan, tally: Tally | None = None) -> np.ndar
 
 
 def _row_keys(chunk: Chunk, plan: _Plan) -> np.ndarray:
+    assert plan.conversation_col is not None
     keys = conversation_keys(chunk.values(plan.conversation_col))
     for i, e in enumerate(chunk.errors):
         if e is not None:
@@ -364,6 +365,7 @@ class _Tracker:
 
     def _step(self, key: int, state: ConversationState, unit: _Unit, i: int, ts: float | None,
               t: float | None) -> None:
+        assert unit.contexts is not None  # set by feed() before any step
         unit.contexts[i] = state.step(unit.rows.texts[i], unit.rows.agent[i], ts, t)
         if self.index is not None and self.index.last[unit.chunk.start + i]:
             self.states.pop(key, None)

@@ -148,6 +148,10 @@ class LinearHead:
     #: Class priors the calibrated probabilities assume (uniform for a model
     #: fitted with balanced class weights); ``None`` means uniform.
     priors: np.ndarray | None = None
+    #: The feature strings this head reads: character n-grams of these lengths,
+    #: plus jieba words when ``use_words`` (each head has its own).
+    ngram_range: tuple[int, int] = (1, 3)
+    use_words: bool = True
 
     def logits(self, index: np.ndarray, values: np.ndarray, cue_features: tuple[float, ...] | None = None) -> np.ndarray:
         """Raw scores of one message from its tf-idf columns and cue features."""

@@ -15,7 +15,7 @@ import sys
 import threading
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from ._version import __version__
 from .exceptions import CsSentimentError
@@ -31,7 +31,7 @@ class _UsageError(Exception):
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # one line, exit 2, like every other error
+    def error(self, message: str) -> NoReturn:  # one line, exit 2, like every other error
         raise _UsageError(message)
 
 
@@ -92,6 +92,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--overwrite", action="store_true", help="replace a model already in --out")
     p.add_argument("--priors", help="JSON file {\"emotion\": {label: weight}, \"intent\": {...}}: the deployment "
                                     "priors the model applies by default (default: the training priors)")
+    p.add_argument("--only", choices=("emotion", "intent"),
+                   help="fit only this head and keep the other from --base (default: the shipped model)")
+    p.add_argument("--base", help="model directory the heads not fitted come from (with --only)")
 
     p = sub.add_parser("evaluate", help="evaluate a model on labelled messages")
     p.add_argument("data")
@@ -221,59 +224,36 @@ def _score(args: argparse.Namespace) -> int:
 
 
 def _train(args: argparse.Namespace) -> int:
-    from .training import plot_calibration, plot_confusion, train, write_report
+    from .persistence import MANIFEST
+    from .training import fit, plot_calibration, plot_confusion, write_report
 
     out = Path(args.out)
-    from .persistence import MANIFEST
-
     if (out / MANIFEST).exists() and not args.overwrite:
         raise FileExistsError(f"{out} already holds a model; pass --overwrite to replace it")
     priors = None
     if args.priors:
         priors = json.loads(Path(args.priors).read_text(encoding="utf-8"))
-    analyzer = train(args.data, text_col=args.text_col, emotion_col=args.emotion_col, intent_col=args.intent_col,
-                     split_col=args.split_col, cv=args.cv or None, intent_map=args.intent_map, priors=priors)
-    if args.cv and args.cv > 1:
-        analyzer.model.manifest["cross_validation"] = _cross_validate(args, analyzer)
-    analyzer.save(out, overwrite=True)
-    report = getattr(analyzer, "report_", None)
-    if report is not None:
-        write_report(report, out / "report.json")
+    heads = ("emotion", "intent") if args.only is None else (args.only,)
+    result = fit(args.data, text_col=args.text_col, emotion_col=args.emotion_col, intent_col=args.intent_col,
+                 split_col=args.split_col, cv=args.cv or None, intent_map=args.intent_map, priors=priors,
+                 heads=heads, base=None if args.base is None else _analyzer(args.base),
+                 cv_folds=args.cv if args.cv and args.cv > 1 else None)
+    result.analyzer.save(out, overwrite=True)
+    if result.report is not None:
+        write_report(result.report, out / "report.json")
         try:
-            plot_confusion(report, out / "confusion.png")
-            plot_calibration(report, out / "calibration.png")
+            plot_confusion(result.report, out / "confusion.png")
+            plot_calibration(result.report, out / "calibration.png")
         except ImportError:
             log.info("matplotlib not installed: no confusion.png")
-    metrics = analyzer.model.manifest.get("metrics")
-    print(json.dumps({"model": str(out), "metrics": metrics,
-                      "cross_validation": analyzer.model.manifest.get("cross_validation")},
-                     ensure_ascii=False, indent=2))
+    print(json.dumps({"model": str(out), "metrics": result.analyzer.model.manifest.get("metrics"),
+                      "cross_validation": result.cross_validation}, ensure_ascii=False, indent=2))
     return 0
 
 
-def _cross_validate(args: argparse.Namespace, analyzer) -> dict[str, Any]:
-    """Macro-F1 of both estimators by stratified k-fold on the training rows only."""
-    from sklearn.base import clone
-    from sklearn.model_selection import StratifiedKFold, cross_val_score
-
-    from .training import read_labeled
-
-    frame = read_labeled(args.data, text_col=args.text_col)
-    if args.split_col in frame.columns:
-        frame = frame[frame[args.split_col].astype(str).str.lower() == "train"]
-    texts = frame[args.text_col].astype(str).tolist()
-    out = {}
-    for task, col in (("emotion", args.emotion_col), ("intent", args.intent_col)):
-        est = clone(analyzer.estimators_[task]).set_params(cv=None)
-        labels = frame[col].astype(str).tolist()
-        folds = StratifiedKFold(n_splits=args.cv, shuffle=True, random_state=0)
-        scores = cross_val_score(est, texts, labels, cv=folds, scoring="f1_macro")
-        out[task] = {"macro_f1_mean": float(scores.mean()), "macro_f1_std": float(scores.std()), "folds": args.cv}
-    return out
-
-
 def _evaluate(args: argparse.Namespace) -> int:
-    from .training import evaluate, plot_confusion, read_labeled, write_report
+    from .evaluation import evaluate, read_labeled, write_report
+    from .plots import plot_confusion
 
     frame = read_labeled(args.data, text_col=args.text_col)
     if args.split:

@@ -347,7 +347,7 @@ def analyze_conversation(turns: Iterable[str | Mapping[str, Any]], *, analyzer: 
         context = state.step(None if blank else text, is_agent, ts, typing)
         if is_agent:
             if context is not None and answered is not None:
-                reviews.append(review_reply(context[0], text, customer=answered))
+                reviews.append(review_reply(str(context[0]), text, customer=answered))
                 review_indices.append(i)
             continue
         analysis = analyzer.analyze(text, _customer_context(context, extra))
@@ -423,7 +423,7 @@ def _trajectory(moods: list[float], risks: list[float]) -> Trajectory:
 def _parse_turns(turns: Any) -> list[tuple[str, bool, float | None, float | None]]:
     if isinstance(turns, (str, bytes)) or isinstance(turns, Mapping) or not hasattr(turns, "__iter__"):
         raise TypeError(f"turns must be a sequence of turns (str or mappings), got {type(turns).__name__}")
-    out = []
+    out: list[tuple[str, bool, float | None, float | None]] = []
     last: tuple[int, float] | None = None
     for i, turn in enumerate(turns):
         if isinstance(turn, str):

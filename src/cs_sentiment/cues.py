@@ -33,11 +33,12 @@ from __future__ import annotations
 import math
 import re
 from bisect import bisect_left, bisect_right
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from .context import Context
 from .labels import CueKind, Emotion
-from .lexicon import Entry, Lexicon, _emoji_key
+from .lexicon import Entry, Lexicon, emoji_key
 from .normalize import NormalizedText, normalize
 from .results import Cue
 from .scoring import VALENCE_WEIGHT, bounded
@@ -205,20 +206,20 @@ def scan_text(norm: NormalizedText, lexicon: Lexicon) -> TextCues:
     question = "?" in text
     for start, end, group in lexicon.scan(text):
         for entry in group:
-            category = entry.category
-            if category == "keyword":
+            kind = entry.kind
+            if kind == "emotion":
                 keywords.append((start, end, entry))
-            elif category in ("negation", "degree", "softener"):
+            elif kind in ("negation", "degree", "softener"):
                 modifiers.append((start, end, entry))
-            elif category == "sarcasm":
+            elif kind == "sarcasm":
                 sarcasm.append((start, end, entry))
-            elif category == "escalation":
+            elif kind == "escalation":
                 escalation.append((start, end, entry))
-            elif category == "contrast":
+            elif kind == "contrast":
                 contrast.append((start, end, entry))
-            elif category == "question":
+            elif kind == "question":
                 question = True
-            else:  # emoji_platform, emoji_emoticon
+            else:  # platform codes and emoticons ([微笑], :) …)
                 symbols.append((start, end, entry))
 
     size = len(text)
@@ -246,21 +247,21 @@ def scan_text(norm: NormalizedText, lexicon: Lexicon) -> TextCues:
             clause_start = breaks[bisect_right(breaks, start - 1) - 1] if breaks and breaks[0] < start else 0
             mods = _modifiers_before(start, clause_start, modifiers, modifier_ends)
         else:
-            mods = ()
+            mods = []
         weight = entry.value
         emotion: str | None = entry.label
         n_negators = 0
         for m_start, m_end, m in mods:
-            if m.category == "negation":
+            if m.kind == "negation":
                 if _negation_reaches(text, m_end, start, mods) and not _governed_elsewhere(m_end, start,
                                                                                           keyword_starts):
                     n_negators += 1
                     found.append(_cue(norm, CueKind.NEGATION, m_start, m_end, -NEGATION_SCALAR, "negation"))
-            elif m.category == "degree":
+            elif m.kind == "degree":
                 weight *= m.value
                 degree_used += 1
                 found.append(_cue(norm, CueKind.DEGREE, m_start, m_end, m.value, m.label))
-            elif m.category == "softener":
+            elif m.kind == "softener":
                 weight *= m.value
                 softening = min(softening, m.value)
                 softened += 1
@@ -284,7 +285,7 @@ def scan_text(norm: NormalizedText, lexicon: Lexicon) -> TextCues:
 
     # Softeners that govern no keyword still soften the message (有点, 稍微).
     for _, _, m in modifiers:
-        if m.category == "softener" and softened == 0:
+        if m.kind == "softener" and softened == 0:
             softening = min(softening, m.value)
 
     # Sarcasm: praise with a marker, or a marker in a negative context, reads angry.
@@ -310,7 +311,7 @@ def scan_text(norm: NormalizedText, lexicon: Lexicon) -> TextCues:
     symbol_chars = 0
     for start, end, entry in symbols:
         symbol_chars += end - start
-        if entry.label != "neutral":
+        if entry.label is not None and entry.label != "neutral":
             strength[entry.label] += entry.value
         found.append(_cue(norm, CueKind.EMOJI, start, end, entry.value, entry.label))
     if _EMOJI_CANDIDATE.search(text):
@@ -321,35 +322,35 @@ def scan_text(norm: NormalizedText, lexicon: Lexicon) -> TextCues:
     emphasis += n_exclaim * EXCLAMATION_BOOST
     question_run = False
     has_bang = n_exclaim > 0
-    for m in _PUNCT_RUN.finditer(text) if question and ("?" in text) else ():
-        run = m.group()
+    for hit in _PUNCT_RUN.finditer(text) if question and ("?" in text) else ():
+        run = hit.group()
         if run.count("?") < 2 and not ("?" in run and "!" in run):
             continue
         question_run = True
-        emphasis += min(len(m.group()), MAX_QUESTION_MARKS) * QUESTION_RUN_BOOST
-        found.append(_cue(norm, CueKind.PUNCTUATION, m.start(), m.end(),
-                          round(min(len(m.group()), MAX_QUESTION_MARKS) * QUESTION_RUN_BOOST, 3), "question_run"))
-    for m in _EXCLAIM.finditer(text) if has_bang else ():
-        if "?" not in text[max(0, m.start() - 1):m.end() + 1]:
-            found.append(_cue(norm, CueKind.PUNCTUATION, m.start(), m.end(),
-                              round(min(len(m.group()), MAX_EXCLAMATIONS) * EXCLAMATION_BOOST, 3), "exclamation"))
+        emphasis += min(len(hit.group()), MAX_QUESTION_MARKS) * QUESTION_RUN_BOOST
+        found.append(_cue(norm, CueKind.PUNCTUATION, hit.start(), hit.end(),
+                          round(min(len(hit.group()), MAX_QUESTION_MARKS) * QUESTION_RUN_BOOST, 3), "question_run"))
+    for hit in _EXCLAIM.finditer(text) if has_bang else ():
+        if "?" not in text[max(0, hit.start() - 1):hit.end() + 1]:
+            found.append(_cue(norm, CueKind.PUNCTUATION, hit.start(), hit.end(),
+                              round(min(len(hit.group()), MAX_EXCLAMATIONS) * EXCLAMATION_BOOST, 3), "exclamation"))
     ellipsis = False
-    for m in _ELLIPSIS.finditer(text) if ("." in text or "。" in text or "…" in text) else ():
+    for hit in _ELLIPSIS.finditer(text) if ("." in text or "。" in text or "…" in text) else ():
         ellipsis = True
-        found.append(_cue(norm, CueKind.PUNCTUATION, m.start(), m.end(), 0.1, "ellipsis"))
+        found.append(_cue(norm, CueKind.PUNCTUATION, hit.start(), hit.end(), 0.1, "ellipsis"))
 
     repetitions = 0
-    for m in _CHAR_RUN.finditer(text):
-        extra = min(len(m.group()) - 2, MAX_REPETITIONS)
+    for hit in _CHAR_RUN.finditer(text):
+        extra = min(len(hit.group()) - 2, MAX_REPETITIONS)
         repetitions += extra
-        found.append(_cue(norm, CueKind.REPETITION, m.start(), m.end(), round(extra * REPETITION_BOOST, 3)))
-    for m in _PHRASE_RUN.finditer(text):
-        unit = m.group(1)
+        found.append(_cue(norm, CueKind.REPETITION, hit.start(), hit.end(), round(extra * REPETITION_BOOST, 3)))
+    for hit in _PHRASE_RUN.finditer(text):
+        unit = hit.group(1)
         if len(set(unit)) == 1 or set(unit) <= _FUNCTION_CHARS:
             continue  # a character run (counted above) or function words (我要…我要)
-        extra = min(m.group().count(unit) - 1, MAX_REPETITIONS)
+        extra = min(hit.group().count(unit) - 1, MAX_REPETITIONS)
         repetitions += extra
-        found.append(_cue(norm, CueKind.REPETITION, m.start(), m.end(), round(extra * REPETITION_BOOST, 3), unit))
+        found.append(_cue(norm, CueKind.REPETITION, hit.start(), hit.end(), round(extra * REPETITION_BOOST, 3), unit))
     repetitions = min(repetitions, MAX_REPETITIONS)
     emphasis += repetitions * REPETITION_BOOST
     emphasis *= softening
@@ -395,7 +396,7 @@ def _negation_reaches(text: str, neg_end: int, keyword_start: int, mods) -> bool
     Only modifiers and the words of :data:`NEGATION_GAP_CHARS` may stand
     between them: 不能退款很失望 keeps 失望 (不能 governs 退款), 不是很满意 negates 满意.
     """
-    covered = set()
+    covered: set[int] = set()
     for m_start, m_end, _ in mods:
         if m_start >= neg_end and m_end <= keyword_start:
             covered.update(range(m_start, m_end))
@@ -415,12 +416,12 @@ def _scan_emoji(norm: NormalizedText, text: str, lexicon: Lexicon, strength: dic
     for item in emoji.emoji_list(text):
         grapheme = item["emoji"]
         chars += len(grapheme)
-        key = _emoji_key(grapheme)
+        key = emoji_key(grapheme)
         entry = lexicon.emoji.get(key) or lexicon.emoji.get(key[:1])
         if entry is None:
             found.append(_cue(norm, CueKind.EMOJI, item["match_start"], item["match_end"], 0.0, "unknown"))
             continue
-        if entry.label != "neutral":
+        if entry.label is not None and entry.label != "neutral":
             strength[entry.label] += entry.value
         found.append(_cue(norm, CueKind.EMOJI, item["match_start"], item["match_end"], entry.value, entry.label))
     return chars
@@ -463,10 +464,10 @@ def history_digest(message: str, lexicon: Lexicon) -> tuple[set[str] | None, flo
 
 
 def scan_context(context: Context, norm: NormalizedText, text_cues: TextCues, lexicon: Lexicon,
-                 history_digest=None) -> ContextCues:
+                 digest: Callable[[str], tuple[set[str] | None, float]] | None = None) -> ContextCues:
     """Apply the context rules: typing speed, pause, history, complaint record.
 
-    ``history_digest`` may be a cached ``message -> (bigrams, valence)``
+    ``digest`` may be a cached ``message -> (bigrams, valence)`` (:func:`history_digest`)
     function (the :class:`~cs_sentiment.Analyzer` passes one), so a
     conversation's earlier messages are read once, not once per later message.
     """
@@ -498,8 +499,8 @@ def scan_context(context: Context, norm: NormalizedText, text_cues: TextCues, le
     if context.history:
         history = context.history[-MAX_HISTORY:]
         current = _bigrams(norm.text)
-        digest = history_digest or (lambda h: history_digest(h, lexicon))
-        earlier = [digest(h) for h in history]
+        read = digest or (lambda h: history_digest(h, lexicon))
+        earlier = [read(h) for h in history]
         repeats = sum(1 for grams, _ in earlier if grams and _similar(current, grams))
         if repeats:
             weight = round(min(repeats, 3) * HISTORY_REPEAT_BOOST, 3)

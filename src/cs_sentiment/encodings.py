@@ -15,7 +15,7 @@ from __future__ import annotations
 import codecs
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Generator
 from pathlib import Path
 
 from .extras import require
@@ -109,7 +109,7 @@ def _legacy_encoding(sample: bytes) -> str:
     return _LEGACY.get(best.encoding.replace("_", ""), "gb18030")
 
 
-def decoded_lines(path: Path, encoding: str, notes: dict[int, str]) -> Iterator[str]:
+def decoded_lines(path: Path, encoding: str, notes: dict[int, str]) -> Generator[str, None, None]:
     """The file's lines, decoded one by one, so one line in another encoding does not garble the file.
 
     A line that is not valid in the file's encoding is tried in the other one

@@ -22,7 +22,7 @@ decision scores.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, TypeVar, cast
 
 import numpy as np
 
@@ -77,13 +77,29 @@ def fit_temperature(logits: np.ndarray, y_index: np.ndarray) -> float:
         p = softmax(logits / t)
         return float(-np.mean(np.log(np.clip(p[np.arange(len(y_index)), y_index], 1e-12, None))))
 
-    return float(minimize_scalar(nll, bounds=(0.05, 20.0), method="bounded").x)
+    result: Any = minimize_scalar(nll, bounds=(0.05, 20.0), method="bounded")
+    return float(result.x)
+
+
+_Self = TypeVar("_Self", bound="_TextClassifier")
 
 
 class _TextClassifier(ClassifierMixin, BaseEstimator):
     """Shared fit/predict of the two text classifiers."""
 
     _uses_cues = False
+    # the parameters, set by each subclass's __init__ (scikit-learn reads them from there)
+    C: float
+    class_weight: str | None
+    max_iter: int
+    ngram_range: tuple[int, int]
+    use_words: bool
+    sublinear_tf: bool
+    binary: bool
+    min_df: int
+    cv: int | None
+    random_state: int
+    cue_weight: float = 1.0
 
     def _cue_matrix(self, normalized: list[str]) -> np.ndarray | None:
         return None
@@ -93,13 +109,23 @@ class _TextClassifier(ClassifierMixin, BaseEstimator):
         cues = self._cue_matrix(normalized)
         if cues is not None:
             X = sparse.hstack([X, sparse.csr_matrix(cues * self.cue_weight)], format="csr")
-        return X
+        return cast(sparse.csr_matrix, X)
 
     def _new_model(self) -> LogisticRegression:
         return LogisticRegression(C=self.C, class_weight=self.class_weight, max_iter=self.max_iter,
                                   random_state=self.random_state)
 
-    def fit(self, X: Iterable[str], y: Iterable[Any]) -> _TextClassifier:
+    def __sklearn_tags__(self) -> Any:
+        """scikit-learn's tags: the input is raw text (strings), not a numeric array."""
+        tags = super().__sklearn_tags__()
+        tags.input_tags.string = True
+        tags.input_tags.two_d_array = False
+        return tags
+
+    def _more_tags(self) -> dict[str, Any]:  # scikit-learn < 1.6
+        return {"X_types": ["string"]}
+
+    def fit(self: _Self, X: Iterable[str], y: Iterable[Any]) -> _Self:
         """Fit on raw messages ``X`` and labels ``y``; returns ``self``."""
         texts = _texts(X)
         labels = np.asarray(list(y))
@@ -110,10 +136,12 @@ class _TextClassifier(ClassifierMixin, BaseEstimator):
         if len(set(labels)) < 2:
             raise ValueError("y needs at least two classes")
         normalized = [normalize(t).text for t in texts]
-        self.vectorizer_ = TfidfVectorizer(analyzer=FeatureAnalyzer(tuple(self.ngram_range), self.use_words),
+        features: Any = FeatureAnalyzer((int(self.ngram_range[0]), int(self.ngram_range[1])), self.use_words)
+        self.vectorizer_ = TfidfVectorizer(analyzer=features,
                                            sublinear_tf=self.sublinear_tf, binary=self.binary,
                                            min_df=self.min_df, lowercase=False)
         stacked = self._stacked()
+        cues = None
         if stacked:
             design = self.vectorizer_.fit_transform(normalized)
             cues = self._cue_matrix(normalized)
@@ -134,6 +162,7 @@ class _TextClassifier(ClassifierMixin, BaseEstimator):
             # Out-of-fold n-gram scores: the stacker learns how far the n-grams
             # can be trusted on messages they have not seen.
             oof = self._oof_logits(design, labels, folds, self._new_model)
+            assert cues is not None  # a stacked head reads cues
             inputs = Fusion.inputs(oof, cues, self._gates())
             self.fusion_model_ = self._new_fusion().fit(inputs, labels)
             if self.cv:
@@ -174,8 +203,10 @@ class _TextClassifier(ClassifierMixin, BaseEstimator):
         if getattr(self, "fusion_model_", None) is None:
             return _full_logits(self.model_, self._design(normalized, fit=False))
         text = _full_logits(self.model_, self.vectorizer_.transform(normalized))
-        inputs = Fusion.inputs(text, self._cue_matrix(normalized), self._gates())
-        return _full_logits(self.fusion_model_, inputs)
+        cues = self._cue_matrix(normalized)
+        assert cues is not None  # a stacked head reads cues
+        fusion: Any = self.fusion_model_
+        return _full_logits(fusion, Fusion.inputs(text, cues, self._gates()))
 
     def predict_proba(self, X: Iterable[str]) -> np.ndarray:
         """Calibrated probabilities, columns in ``classes_`` order."""
@@ -224,6 +255,8 @@ class _TextClassifier(ClassifierMixin, BaseEstimator):
             meta={"params": {k: (list(v) if isinstance(v, tuple) else v) for k, v in self.get_params().items()}},
             fusion=fusion,
             priors=np.asarray(self.priors_, dtype=np.float64),
+            ngram_range=(int(self.ngram_range[0]), int(self.ngram_range[1])),
+            use_words=bool(self.use_words),
         )
 
 
@@ -235,11 +268,11 @@ def _full_coef(model: LogisticRegression) -> np.ndarray:
 
 def _full_intercept(model: LogisticRegression) -> np.ndarray:
     if model.coef_.shape[0] == 1:
-        return np.array([0.0, float(model.intercept_[0])])
+        return np.array([0.0, float(np.asarray(model.intercept_)[0])])
     return np.asarray(model.intercept_, dtype=np.float64)
 
 
-def _full_logits(model: LogisticRegression, X: sparse.csr_matrix) -> np.ndarray:
+def _full_logits(model: LogisticRegression, X: Any) -> np.ndarray:
     scores = model.decision_function(X)
     if scores.ndim == 1:
         return np.column_stack([np.zeros_like(scores), scores])

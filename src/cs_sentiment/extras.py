@@ -11,6 +11,7 @@ batch    pandas, pyarrow, charset-normalizer, tqdm, joblib      ``score_frame``,
 train    scikit-learn, scipy, pandas, joblib, matplotlib        ``train``, ``evaluate``, the
                                                                estimators, plots
 spark    pyspark (and batch)                                   :mod:`cs_sentiment.spark`
+plot     matplotlib                                            :mod:`cs_sentiment.plots`
 all      all of the above
 ======== ===================================================== ==================================
 
@@ -34,6 +35,7 @@ EXTRAS = {
     "batch": ("pandas", "pyarrow", "charset-normalizer", "tqdm", "joblib"),
     "train": ("scikit-learn", "scipy", "pandas", "joblib", "matplotlib"),
     "spark": ("pyspark",),
+    "plot": ("matplotlib",),
 }
 
 

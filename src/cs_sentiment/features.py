@@ -49,16 +49,19 @@ class FeatureAnalyzer:
         Character n-gram lengths, inclusive.
     use_words : bool
         Add jieba words.
+    domain_words : tuple of (str, int), optional
+        The words added to jieba's dictionary (default: the packaged ``domain_words.tsv``).
     """
 
     ngram_range: tuple[int, int] = (1, 2)
     use_words: bool = True
+    domain_words: tuple[tuple[str, int], ...] | None = None
 
     def __call__(self, text: str) -> list[str]:
         text = fold_digits(text[:MAX_FEATURE_CHARS])
         feats: list[str] = []
         if self.use_words:
-            feats = [WORD_PREFIX + w for w in tokenize(text) if not w.isspace()]
+            feats = [WORD_PREFIX + w for w in tokenize(text, self.domain_words) if not w.isspace()]
         low, high = self.ngram_range
         for n in range(low, high + 1):
             if n == 1:

@@ -64,7 +64,7 @@ import os
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from .encodings import decode_errors, decoded_lines, detect_encoding, fixer, output_wants_bom, resolve_encoding
 
@@ -100,31 +100,30 @@ def file_format(path: str | os.PathLike[str]) -> str:
 class Chunk:
     """Rows as read: the original columns, plus an error per row from the reader."""
 
-    __slots__ = ("columns", "errors", "n", "records", "start")
+    __slots__ = ("arrow", "columns", "errors", "n", "records", "start")
 
-    def __init__(self, start: int, columns: dict[str, Any], errors: list[str | None], n: int,
-                 records: list[dict[str, Any]] | None = None):
+    def __init__(self, start: int, columns: dict[str, list[Any]], errors: list[str | None], n: int,
+                 records: list[dict[str, Any]] | None = None, arrow: Any = None):
         self.start = start
-        self.columns = columns  # name -> list of values, or a pyarrow RecordBatch under key None
+        self.columns = columns  # name -> list of values (empty when the rows came as an Arrow batch)
         self.errors = errors
         self.n = n
         self.records = records  # JSONL: the parsed objects, written back as they were
+        self.arrow = arrow  # Parquet: the pyarrow RecordBatch, written back as it was
 
     def values(self, name: str) -> list[Any]:
         """One column as a list of Python values."""
-        cols = self.columns
-        if None in cols:
-            return cols[None].column(name).to_pylist()
-        return cols[name]
+        if self.arrow is not None:
+            return self.arrow.column(name).to_pylist()
+        return self.columns[name]
 
     def series(self, name: str) -> Any:
         """One column as a pandas Series."""
         import pandas as pd
 
-        cols = self.columns
-        if None in cols:
-            return cols[None].column(name).to_pandas()
-        return pd.Series(cols[name], dtype=object)
+        if self.arrow is not None:
+            return self.arrow.column(name).to_pandas()
+        return pd.Series(self.columns[name], dtype=object)
 
 
 class Reader:
@@ -198,13 +197,13 @@ class _DelimitedReader(Reader):
     """CSV (quoted the CSV way) and TSV (no quoting: every line is read as written)."""
 
     values_are_text = True
-
     def __init__(self, path: Path, delimiter: str, encoding: str, bom: bool):
         self.path = path
         self.delimiter = delimiter
         # TSV exports carry no quoting: a value starting with " is text, not a quoted field.
-        self.quoting = csv.QUOTE_NONE if delimiter == "\t" else csv.QUOTE_MINIMAL
+        self.quoting: Literal[0, 1, 2, 3] = csv.QUOTE_NONE if delimiter == "\t" else csv.QUOTE_MINIMAL
         self.encoding = encoding
+        self.text_encoding = encoding  # what the lines are decoded with (``encoding``, never None)
         self.wants_bom = output_wants_bom(encoding, bom)
         self._fix = fixer(encoding)
         with self._open() as f, _large_fields():
@@ -222,16 +221,16 @@ class _DelimitedReader(Reader):
         self.columns = header
 
     def _open(self) -> Any:
-        return open(self.path, encoding=self.encoding, errors=decode_errors(self.encoding), newline="")
+        return open(self.path, encoding=self.text_encoding, errors=decode_errors(self.text_encoding), newline="")
 
     @contextlib.contextmanager
     def _lines(self, notes: dict[int, str]) -> Iterator[Iterable[str]]:
         """The file's lines (per-line decoding for byte encodings; UTF-16 is read as a whole)."""
-        if codecs.lookup(self.encoding).name.startswith("utf-16"):
+        if codecs.lookup(self.text_encoding).name.startswith("utf-16"):
             with self._open() as f:
                 yield f
         else:
-            lines = decoded_lines(self.path, self.encoding, notes)
+            lines = decoded_lines(self.path, self.text_encoding, notes)
             try:
                 yield lines
             finally:
@@ -365,9 +364,12 @@ class _DelimitedReader(Reader):
 
 
 class _JsonlReader(Reader):
+    """One JSON object a line; anything else is kept, raw, in the text column and marked."""
+
     def __init__(self, path: Path, encoding: str, bom: bool, text_col: str):
         self.path = path
         self.encoding = encoding
+        self.text_encoding = encoding  # what the lines are decoded with (``encoding``, never None)
         self.text_col = text_col
         self.wants_bom = output_wants_bom(encoding, bom)
         self._fix = fixer(encoding)
@@ -387,7 +389,7 @@ class _JsonlReader(Reader):
     def _objects(self) -> Iterator[tuple[dict[str, Any] | None, str | None, str]]:
         """Per non-blank line: the object (``None`` if not one), an error, the line."""
         text_col = self.text_col
-        with open(self.path, encoding=self.encoding, errors=decode_errors(self.encoding), newline="") as f:
+        with open(self.path, encoding=self.text_encoding, errors=decode_errors(self.text_encoding), newline="") as f:
             for number, line in enumerate(f, 1):
                 if not line.strip():
                     continue
@@ -469,5 +471,5 @@ class _ParquetReader(Reader):
         start = 0
         with pq.ParquetFile(self.path) as f:
             for batch in f.iter_batches(batch_size=chunksize, columns=None if only is None else list(only)):
-                yield Chunk(start, {None: batch}, [None] * batch.num_rows, batch.num_rows)
+                yield Chunk(start, {}, [None] * batch.num_rows, batch.num_rows, arrow=batch)
                 start += batch.num_rows

@@ -194,5 +194,5 @@ def result_columns(results: Sequence[tuple | None], errors: Sequence[str | None]
         if column.dtype == "float64":
             out[prefix + column.name] = np.array([np.nan if v is None else v for v in values], dtype="float64")
         else:
-            out[prefix + column.name] = pd.array(values, dtype=column.dtype)
+            out[prefix + column.name] = pd.array(values, dtype=column.dtype)  # type: ignore[call-overload]
     return out

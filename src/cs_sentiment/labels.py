@@ -40,7 +40,7 @@ class _Label(str, Enum):
     @property
     def label_zh(self) -> str:
         """The Chinese display name from the taxonomy."""
-        return _ZH.get(self.value, self.value)
+        return _ZH.get(str(self.value), str(self.value))
 
 
 class Emotion(_Label):

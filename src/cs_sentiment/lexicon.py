@@ -13,8 +13,8 @@ A user extends the lexicon with files of the same format named ``<kind>.tsv`` or
 override ours for the same term.
 
 >>> lex = Lexicon.load()
->>> [(e.category, e.label) for e in lex.lookup("无法接受")]
-[('keyword', 'angry')]
+>>> [(e.kind, e.label, e.cue_kind.value) for e in lex.lookup("无法接受")]
+[('emotion', 'angry', 'keyword')]
 """
 
 from __future__ import annotations
@@ -26,32 +26,47 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .exceptions import LexiconFormatError
-from .labels import Emotion
+from .labels import CueKind, Emotion
 from .normalize import normalize
-from .resources import lexicon_root
+from .resources import as_root, lexicon_root
 
 if TYPE_CHECKING:  # importlib.resources.abc is Python 3.11+; only annotations use it
     from importlib.resources.abc import Traversable
 
-__all__ = ["FORMATS", "Entry", "Lexicon", "load_domain_words", "read_tsv"]
+__all__ = ["FILE_KINDS", "FORMATS", "Entry", "FileKind", "Lexicon", "emoji_key", "load_domain_words", "parse_number", "read_tsv"]
 
-#: Header of every lexicon file, by kind (the file name's stem up to the first ``_``).
-FORMATS: dict[str, tuple[str, ...]] = {
-    "emotion": ("term", "emotion", "strength", "source"),
-    "degree": ("term", "level", "multiplier", "source"),
-    "softener": ("term", "multiplier", "source"),
-    "negation": ("term", "source"),
-    "contrast": ("term", "source"),
-    "sarcasm": ("term", "strength", "source"),
-    "escalation": ("term", "weight", "source"),
-    "question": ("term", "source"),
-    "emoji": ("symbol", "emotion", "strength", "kind", "source"),
-    "domain": ("word", "freq", "source"),
+
+@dataclass(frozen=True)
+class FileKind:
+    """One kind of lexicon file: its header, the evidence its matches give, whether the automaton matches it.
+
+    The kind is the file name's stem up to the first ``_`` (``emotion_mybrand.tsv``
+    is an ``emotion`` file) and the :attr:`Entry.kind` of every entry it holds.
+    """
+
+    header: tuple[str, ...]
+    cue: CueKind | None
+    matched: bool = True
+
+
+#: Every kind of lexicon file, in the order the automaton reads them: the one
+#: table from file kind to header and cue kind (add a cue kind here).
+FILE_KINDS: dict[str, FileKind] = {
+    "emotion": FileKind(("term", "emotion", "strength", "source"), CueKind.KEYWORD),
+    "degree": FileKind(("term", "level", "multiplier", "source"), CueKind.DEGREE),
+    "softener": FileKind(("term", "multiplier", "source"), CueKind.DEGREE),
+    "negation": FileKind(("term", "source"), CueKind.NEGATION),
+    "contrast": FileKind(("term", "source"), None),
+    "sarcasm": FileKind(("term", "strength", "source"), CueKind.SARCASM),
+    "escalation": FileKind(("term", "weight", "source"), CueKind.ESCALATION),
+    "question": FileKind(("term", "source"), None),
+    "emoji": FileKind(("symbol", "emotion", "strength", "kind", "source"), CueKind.EMOJI),
+    "domain": FileKind(("word", "freq", "source"), None, matched=False),
 }
-#: Files that feed the automaton, in the order they are read.
-_AUTOMATON_KINDS = ("emotion", "degree", "softener", "negation", "contrast", "sarcasm",
-                    "escalation", "question", "emoji")
-_FILE_NAMES = {kind: f"{kind}.tsv" for kind in FORMATS} | {"domain": "domain_words.tsv"}
+#: Header of every lexicon file, by kind (a view of :data:`FILE_KINDS`).
+FORMATS: dict[str, tuple[str, ...]] = {kind: spec.header for kind, spec in FILE_KINDS.items()}
+_AUTOMATON_KINDS = tuple(kind for kind, spec in FILE_KINDS.items() if spec.matched)
+_FILE_NAMES = {kind: f"{kind}.tsv" for kind in FILE_KINDS} | {"domain": "domain_words.tsv"}
 _DEGREE_LEVELS = ("low", "medium", "high", "extreme")
 _EMOJI_KINDS = ("unicode", "platform", "emoticon")
 _EMOTIONS = frozenset(e.value for e in Emotion)
@@ -61,16 +76,23 @@ _EMOTIONS = frozenset(e.value for e in Emotion)
 class Entry:
     """One lexicon entry as the automaton returns it.
 
-    ``category`` is the file kind (``keyword`` for emotion.tsv); ``label`` the
+    ``kind`` is the file kind (a key of :data:`FILE_KINDS`); ``label`` the
     emotion or degree level where there is one; ``value`` the strength,
-    multiplier or weight (1.0 where the file has none).
+    multiplier or weight (1.0 where the file has none); ``variant`` the emoji
+    kind (``unicode``, ``platform`` or ``emoticon``) of an emoji entry.
     """
 
-    category: str
+    kind: str
     term: str
     label: str | None
     value: float
     source: str
+    variant: str | None = None
+
+    @property
+    def cue_kind(self) -> CueKind | None:
+        """The kind of evidence a match of this entry gives (``FILE_KINDS[kind].cue``)."""
+        return FILE_KINDS[self.kind].cue
 
 
 def read_tsv(text: str, source: str, header: Sequence[str]) -> list[tuple[int, list[str]]]:
@@ -119,7 +141,7 @@ def _read_text(resource: Any, source: str) -> str:
         raise LexiconFormatError(f"{source}: is a folder, not a lexicon file") from None
 
 
-def _number(value: str, source: str, line: int, name: str, low: float, high: float) -> float:
+def parse_number(value: str, source: str, line: int, name: str, low: float, high: float) -> float:
     try:
         number = float(value)
     except ValueError:
@@ -148,28 +170,28 @@ def _parse_entries(kind: str, text: str, source: str) -> list[Entry]:
         seen[term] = line
         if kind == "emotion":
             label = _choice(f[1], _EMOTIONS - {"neutral"}, source, line, "emotion")
-            entries.append(Entry("keyword", term, label, _number(f[2], source, line, "strength", 0.01, 1.0), f[3]))
+            entries.append(Entry("emotion", term, label, parse_number(f[2], source, line, "strength", 0.01, 1.0), f[3]))
         elif kind == "degree":
             level = _choice(f[1], _DEGREE_LEVELS, source, line, "level")
-            entries.append(Entry("degree", term, level, _number(f[2], source, line, "multiplier", 1.0, 3.0), f[3]))
+            entries.append(Entry("degree", term, level, parse_number(f[2], source, line, "multiplier", 1.0, 3.0), f[3]))
         elif kind == "softener":
-            entries.append(Entry("softener", term, None, _number(f[1], source, line, "multiplier", 0.1, 1.0), f[2]))
+            entries.append(Entry("softener", term, None, parse_number(f[1], source, line, "multiplier", 0.1, 1.0), f[2]))
         elif kind in ("negation", "contrast", "question"):
             entries.append(Entry(kind, term, None, 1.0, f[1]))
         elif kind == "sarcasm":
-            entries.append(Entry("sarcasm", term, None, _number(f[1], source, line, "strength", 0.01, 1.0), f[2]))
+            entries.append(Entry("sarcasm", term, None, parse_number(f[1], source, line, "strength", 0.01, 1.0), f[2]))
         elif kind == "escalation":
-            entries.append(Entry("escalation", term, None, _number(f[1], source, line, "weight", 0.01, 1.0), f[2]))
+            entries.append(Entry("escalation", term, None, parse_number(f[1], source, line, "weight", 0.01, 1.0), f[2]))
         elif kind == "emoji":
             label = _choice(f[1], _EMOTIONS, source, line, "emotion")
             emoji_kind = _choice(f[3], _EMOJI_KINDS, source, line, "kind")
-            strength = _number(f[2], source, line, "strength", 0.0, 1.0)
-            key = _emoji_key(f[0]) if emoji_kind == "unicode" else term
-            entries.append(Entry(f"emoji_{emoji_kind}", key, label, strength, f[4]))
+            strength = parse_number(f[2], source, line, "strength", 0.0, 1.0)
+            key = emoji_key(f[0]) if emoji_kind == "unicode" else term
+            entries.append(Entry("emoji", key, label, strength, f[4], emoji_kind))
     return entries
 
 
-def _emoji_key(symbol: str) -> str:
+def emoji_key(symbol: str) -> str:
     """Canonical lookup key of an emoji grapheme: no variation selectors, no skin tones."""
     return "".join(ch for ch in symbol if ch not in "\ufe0e\ufe0f" and not "\U0001f3fb" <= ch <= "\U0001f3ff")
 
@@ -210,7 +232,7 @@ class Lexicon:
         FileNotFoundError
             A lexicon file is missing.
         """
-        root: Traversable = lexicon_root() if directory is None else Path(directory)
+        root = as_root(directory, lexicon_root())
         texts: list[tuple[str, str, str]] = []
         for kind, name in _FILE_NAMES.items():
             resource = root / name
@@ -233,19 +255,19 @@ class Lexicon:
     def _build(cls, texts: list[tuple[str, str, str]]) -> Lexicon:
         import ahocorasick
 
-        by_key: dict[tuple[str, str], Entry] = {}
+        by_key: dict[tuple[str, str | None, str], Entry] = {}
         emoji: dict[str, Entry] = {}
         domain: dict[str, int] = {}
         for kind, text, source in texts:
             if kind == "domain":
                 for line, f in read_tsv(text, source, FORMATS["domain"]):
-                    domain[f[0]] = int(_number(f[1], source, line, "freq", 1, 10_000_000))
+                    domain[f[0]] = int(parse_number(f[1], source, line, "freq", 1, 10_000_000))
             else:
                 for entry in _parse_entries(kind, text, source):
-                    if entry.category == "emoji_unicode":
+                    if entry.kind == "emoji" and entry.variant == "unicode":
                         emoji[entry.term] = entry
                     else:
-                        by_key[(entry.category, entry.term)] = entry
+                        by_key[(entry.kind, entry.variant, entry.term)] = entry
         automaton = ahocorasick.Automaton()
         grouped: dict[str, list[Entry]] = {}
         for entry in by_key.values():
@@ -267,7 +289,7 @@ class Lexicon:
 
         key = normalize(term).text
         if self.automaton.kind == 0 or not self.automaton.exists(key):
-            emoji = self.emoji.get(_emoji_key(term))
+            emoji = self.emoji.get(emoji_key(term))
             return (emoji,) if emoji else ()
         return self.automaton.get(key)[1]
 
@@ -282,5 +304,5 @@ def load_domain_words() -> list[tuple[str, int]]:
     """Our customer-service words for the tokenizer, from the packaged ``domain_words.tsv``."""
     name = _FILE_NAMES["domain"]
     text = (lexicon_root() / name).read_text(encoding="utf-8")
-    return [(f[0], int(_number(f[1], name, line, "freq", 1, 10_000_000)))
+    return [(f[0], int(parse_number(f[1], name, line, "freq", 1, 10_000_000)))
             for line, f in read_tsv(text, name, FORMATS["domain"])]

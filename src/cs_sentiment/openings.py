@@ -32,6 +32,7 @@ from the message.
 from __future__ import annotations
 
 import re
+import sys
 import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
@@ -130,10 +131,10 @@ class Policy:
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
-    try:
+    if sys.version_info >= (3, 11):
         import tomllib
-    except ModuleNotFoundError:  # Python 3.10
-        import tomli as tomllib  # type: ignore[no-redef]
+    else:  # pragma: no cover - Python 3.10
+        import tomli as tomllib
     try:
         with path.open("rb") as f:
             data = tomllib.load(f)

@@ -15,7 +15,7 @@ import os
 import threading
 import time
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from typing import Any, Protocol, TypeVar
 
 from .analyzer import Analyzer
@@ -89,7 +89,7 @@ def _pieces(unit: Unit, jobs: int) -> list[tuple[int, int]]:
 
 
 def score_units(units: Iterator[U], jobs: int, model_dir: str | None,
-                priors: str | None = None) -> Iterator[tuple[U, list[tuple | None]]]:
+                priors: str | None = None) -> Generator[tuple[U, list[tuple | None]], None, None]:
     """Each unit with its result rows, in order; ``jobs`` > 1 spreads pieces of units over worker processes.
 
     A worker's failures are written into ``unit.rows.errors``. The output is the same for any ``jobs``.
@@ -112,10 +112,11 @@ def score_units(units: Iterator[U], jobs: int, model_dir: str | None,
     try:
         while True:
             while not exhausted and len(pending) < window:
-                unit = next(units_iter, None)
-                if unit is None:
+                following = next(units_iter, None)
+                if following is None:
                     exhausted = True
                     break
+                unit = following
                 for a, b in _pieces(unit, jobs):
                     pending.append((unit, a, executor.submit(
                         _score_piece, model_dir, priors, unit.rows.texts[a:b],

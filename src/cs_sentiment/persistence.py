@@ -22,6 +22,7 @@ clear error. A joblib file of the user's own fitted estimators loads only with
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import math
@@ -46,7 +47,7 @@ from .exceptions import (
 )
 from .extras import require
 from .labels import NEED_BY_INTENT, Emotion, Need
-from .resources import model_root
+from .resources import as_root, model_root
 
 if TYPE_CHECKING:  # importlib.resources.abc is Python 3.11+; only annotations use it
     from importlib.resources.abc import Traversable
@@ -55,8 +56,9 @@ __all__ = ["FORMAT_VERSION", "CompiledModel", "load_model", "save_model"]
 
 #: 2 adds the stacked fusion stage, the class priors and two cue features;
 #: a version 1 directory needs retraining (``cs-sentiment train``).
-FORMAT_VERSION = 2
-READABLE_VERSIONS = (2,)
+FORMAT_VERSION = 3
+#: Version 2 stored one feature spec for both heads; version 3 stores each head's own.
+READABLE_VERSIONS = (2, 3)
 MANIFEST = "manifest.json"
 #: The sha256 of manifest.json's bytes, checked before the manifest is parsed.
 SIGNATURE = "manifest.sha256"
@@ -79,8 +81,6 @@ class CompiledModel:
 
     emotion: LinearHead
     intent: LinearHead
-    ngram_range: tuple[int, int] = (1, 3)
-    use_words: bool = True
     intent_map: dict[str, dict[str, str]] = field(default_factory=dict)
     manifest: dict[str, Any] = field(default_factory=dict)
 
@@ -148,6 +148,7 @@ def save_model(model: CompiledModel, directory: str | Path, *, overwrite: bool =
             "uses_cues": head.cue_coef is not None or head.fusion is not None,
             "fusion": None if head.fusion is None else {"gates": list(head.fusion.gates)},
             "train_priors": [float(p) for p in head.train_priors()],
+            "features": {"ngram_range": list(head.ngram_range), "use_words": head.use_words},
             "meta": head.meta,
         }
     buffer = _npz_bytes(arrays)
@@ -158,8 +159,7 @@ def save_model(model: CompiledModel, directory: str | Path, *, overwrite: bool =
         "library": "cs_sentiment",
         "library_version": __version__,
         "versions": _versions(),
-        "features": {"ngram_range": list(model.ngram_range), "use_words": model.use_words,
-                     "cue_features": list(CUE_FEATURE_NAMES)},
+        "features": {"cue_features": list(CUE_FEATURE_NAMES)},
         "tasks": tasks,
         "intent_map": model.intent_map,
         **{k: v for k, v in model.manifest.items() if k not in {"format_version", "files", "tasks", "features"}},
@@ -178,7 +178,7 @@ def _npz_bytes(arrays: dict[str, np.ndarray]) -> bytes:
     import io
 
     buffer = io.BytesIO()
-    np.savez_compressed(buffer, **dict(sorted(arrays.items())))
+    np.savez_compressed(buffer, **dict(sorted(arrays.items())))  # type: ignore[arg-type]
     return buffer.getvalue()
 
 
@@ -237,8 +237,8 @@ def load_model(directory: str | Path | Traversable | None = None, *, trust: bool
         A joblib file without ``trust=True``.
     """
     if directory is not None and str(directory).endswith((".joblib", ".pkl", ".pickle")):
-        return _load_joblib(Path(directory), trust)
-    root: Traversable = model_root() if directory is None else Path(directory)
+        return _load_joblib(Path(str(directory)), trust)
+    root = as_root(directory, model_root())
     where = str(root)
     manifest_file = root / MANIFEST
     if not manifest_file.is_file():
@@ -279,26 +279,34 @@ def load_model(directory: str | Path | Traversable | None = None, *, trust: bool
         raise ModelFormatError(f"{MANIFEST} in {where} lists no {WEIGHTS}")
     arrays = _read_arrays(blobs[WEIGHTS], f"{where}/{WEIGHTS}")
     features = _field(manifest, "features", dict, where)
-    ngram = features.get("ngram_range")
-    if (not isinstance(ngram, list) or len(ngram) != 2 or not all(type(n) is int for n in ngram)
-            or not 1 <= ngram[0] <= ngram[1] <= 6):
-        raise ModelFormatError(f"{where}/{MANIFEST}: features.ngram_range must be [low, high] with 1 <= low <= high "
-                               f"<= 6, got {ngram!r}")
-    use_words = features.get("use_words")
-    if not isinstance(use_words, bool):
-        raise ModelFormatError(f"{where}/{MANIFEST}: features.use_words must be true or false, got {use_words!r}")
     tasks = _field(manifest, "tasks", dict, where)
     vectorizers: dict[str, Vectorizer] = {}
     heads: dict[str, LinearHead] = {}
     for task in ("emotion", "intent"):
         spec = _field(tasks, task, dict, f"{where}/{MANIFEST} tasks")
-        heads[task] = _head(task, spec, arrays, blobs, vectorizers, f"{where}/{MANIFEST} tasks.{task}")
+        # format 2 kept one feature spec for both heads; format 3 keeps each head's own
+        own = features if version == 2 else _field(spec, "features", dict, f"{where}/{MANIFEST} tasks.{task}")
+        where_features = f"{where}/{MANIFEST}: " + ("features" if version == 2 else f"tasks.{task}.features")
+        ngram_range, use_words = _feature_spec(own, where_features)
+        head = _head(task, spec, arrays, blobs, vectorizers, f"{where}/{MANIFEST} tasks.{task}")
+        heads[task] = dataclasses.replace(head, ngram_range=ngram_range, use_words=use_words)
     _check_emotions(heads["emotion"].classes, where)
     _check_cue_features(heads, features.get("cue_features"), where)
     intent_map = manifest.get("intent_map", {})
     if not isinstance(intent_map, dict):
         raise ModelFormatError(f"{where}/{MANIFEST}: intent_map must be an object")
-    return CompiledModel(heads["emotion"], heads["intent"], (ngram[0], ngram[1]), use_words, intent_map, manifest)
+    return CompiledModel(heads["emotion"], heads["intent"], intent_map, manifest)
+
+
+def _feature_spec(features: dict[str, Any], where: str) -> tuple[tuple[int, int], bool]:
+    ngram = features.get("ngram_range")
+    if (not isinstance(ngram, list) or len(ngram) != 2 or not all(type(n) is int for n in ngram)
+            or not 1 <= ngram[0] <= ngram[1] <= 6):
+        raise ModelFormatError(f"{where}.ngram_range must be [low, high] with 1 <= low <= high <= 6, got {ngram!r}")
+    use_words = features.get("use_words")
+    if not isinstance(use_words, bool):
+        raise ModelFormatError(f"{where}.use_words must be true or false, got {use_words!r}")
+    return (ngram[0], ngram[1]), use_words
 
 
 def _read_limited(root: Traversable, name: str, limit: int) -> bytes:
@@ -451,7 +459,5 @@ def _load_joblib(path: Path, trust: bool) -> CompiledModel:
         raise ModelLoadError(f"{path} must hold a dict with fitted 'emotion' and 'intent' classifiers")
     emotion, intent = obj["emotion"].to_head(), obj["intent"].to_head()
     _check_emotions(emotion.classes, str(path))
-    params = obj["intent"].get_params()
-    return CompiledModel(emotion, intent, tuple(params.get("ngram_range", (1, 3))), bool(params.get("use_words", True)),
-                         dict(obj.get("intent_map", {})), {"source": str(path)})
+    return CompiledModel(emotion, intent, dict(obj.get("intent_map", {})), {"source": str(path)})
 

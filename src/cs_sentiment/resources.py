@@ -10,13 +10,15 @@ True
 
 from __future__ import annotations
 
+import os
 from importlib.resources import files
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # pragma: no cover
     from importlib.resources.abc import Traversable
 
-__all__ = ["LEXICON_PACKAGE", "MODEL_PACKAGE", "lexicon_root", "model_root", "read_lexicon_file"]
+__all__ = ["LEXICON_PACKAGE", "MODEL_PACKAGE", "as_root", "lexicon_root", "model_root", "read_lexicon_file"]
 
 #: The package holding the lexicons (``data/lexicons`` in the source tree).
 LEXICON_PACKAGE = "cs_sentiment.lexicons"
@@ -32,6 +34,15 @@ def lexicon_root() -> Traversable:
 def model_root() -> Traversable:
     """The packaged default model folder."""
     return files(MODEL_PACKAGE)
+
+
+def as_root(directory: str | os.PathLike[str] | Traversable | None, default: Traversable) -> Traversable:
+    """A user's directory (a path or a Traversable) as a Traversable, or ``default`` when none is given."""
+    if directory is None:
+        return default
+    if isinstance(directory, (str, os.PathLike)):
+        return Path(directory)
+    return directory
 
 
 def read_lexicon_file(name: str) -> str:

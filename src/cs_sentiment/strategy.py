@@ -21,9 +21,9 @@ from typing import TYPE_CHECKING
 
 from .exceptions import LexiconFormatError
 from .labels import Emotion, Intent, Priority, Step, StrategyId, intensity_level
-from .lexicon import _number, read_tsv
+from .lexicon import parse_number, read_tsv
 from .openings import OpeningParts, Policy, script_variant
-from .resources import lexicon_root
+from .resources import as_root, lexicon_root
 from .results import Strategy
 
 if TYPE_CHECKING:  # importlib.resources.abc is Python 3.11+; only annotations use it
@@ -99,7 +99,7 @@ class StrategyTable:
     @classmethod
     def load(cls, directory: str | Path | Traversable | None = None) -> StrategyTable:
         """Read ``strategy_rules.tsv`` and ``opening_parts.tsv`` from ``directory`` (default: the packaged ones)."""
-        root: Traversable = lexicon_root() if directory is None else Path(directory)
+        root = as_root(directory, lexicon_root())
         source = "strategy_rules.tsv"
         text = (root / source).read_text(encoding="utf-8")
         rules = []
@@ -109,8 +109,8 @@ class StrategyTable:
                 strategy=_enum(StrategyId, f[1], source, line, "strategy"),
                 emotions=_set(f[2], _EMOTIONS, source, line, "emotion"),
                 intents=_set(f[3], None, source, line, "intent"),
-                min_intensity=_number(f[4], source, line, "min_intensity", 0.0, 1.0),
-                min_escalation=_number(f[5], source, line, "min_escalation", 0.0, 1.0),
+                min_intensity=parse_number(f[4], source, line, "min_intensity", 0.0, 1.0),
+                min_escalation=parse_number(f[5], source, line, "min_escalation", 0.0, 1.0),
                 priority=_enum(Priority, f[6], source, line, "priority"),
                 steps=tuple(_enum(Step, s.strip(), source, line, "step") for s in f[7].split(",")),
             ))

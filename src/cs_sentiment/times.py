@@ -69,7 +69,12 @@ def _utc(value: datetime) -> float:
     return (value if value.tzinfo is not None else value.replace(tzinfo=timezone.utc)).timestamp()
 
 
-def _from_parts(y: str, mo: str, d: str, h: str | None, mi: str | None, s: str | None, text: str) -> float:
+def _groups(m: re.Match[str]) -> tuple[str, str, str, str | None, str | None, str | None]:
+    y, mo, d, h, mi, s = m.groups()
+    return y, mo, d, h, mi, s
+
+
+def _from_parts(y: str, mo: str, d: str, h: str | None, mi: str | None, s: str | None, *, text: str) -> float:
     seconds = float(s) if s else 0.0
     try:
         moment = datetime(int(y), int(mo), int(d), int(h or 0), int(mi or 0), int(seconds), tzinfo=timezone.utc)
@@ -84,7 +89,7 @@ def _compact(digits: str) -> float | None:
     if m is None or not 1900 <= int(m.group(1)) <= 2200:
         return None
     try:
-        return _from_parts(*m.groups(), digits)
+        return _from_parts(*_groups(m), text=digits)
     except ValueError:
         return None
 
@@ -121,7 +126,7 @@ def _text(value: str) -> float:
         pass
     m = _CHINESE.match(text)
     if m is not None:
-        return _from_parts(*m.groups(), text)
+        return _from_parts(*_groups(m), text=text)
     try:
         return _utc(datetime.fromisoformat(text.replace("Z", "+00:00")))
     except ValueError:
@@ -206,8 +211,8 @@ def epoch_seconds_counted(values: pd.Series | Sequence[Any]) -> tuple[np.ndarray
     no_date: set[Any] = set()
     cache: dict[Any, float] = {}
     for i, value in enumerate(s.tolist()):
+        key = value if isinstance(value, (str, int, float)) else None
         try:
-            key = value if isinstance(value, (str, int, float)) else None
             if key is not None and key in cache:
                 out[i] = cache[key]
                 timeless += key in no_date

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import sys
 import threading
+from typing import Any
 
 from .lexicon import load_domain_words
 from .normalize import normalize
@@ -34,7 +35,8 @@ JIEBA_MIN_FREQ = 20
 USE_HMM = False
 
 _lock = threading.Lock()
-_tokenizer = None
+#: Tokenizers by their domain words (``None``: the packaged ones); a handful at most.
+_tokenizers: dict[tuple[tuple[str, int], ...] | None, Any] = {}
 
 
 def _import_jieba():
@@ -49,7 +51,7 @@ def _import_jieba():
         return sys.modules["jieba"]
     hide = "pkg_resources" not in sys.modules
     if hide:
-        sys.modules["pkg_resources"] = None  # makes `import pkg_resources` raise ImportError
+        sys.modules["pkg_resources"] = None  # type: ignore[assignment]  # makes `import pkg_resources` raise ImportError
     try:
         import jieba
     finally:
@@ -58,7 +60,7 @@ def _import_jieba():
     return jieba
 
 
-def _build_tokenizer():
+def _build_tokenizer(domain_words: tuple[tuple[str, int], ...] | None) -> Any:
     jieba = _import_jieba()
 
     tokenizer = jieba.Tokenizer()
@@ -69,7 +71,7 @@ def _build_tokenizer():
         kept = (line for line in f if _freq(line) >= JIEBA_MIN_FREQ)
         tokenizer.FREQ, tokenizer.total = tokenizer.gen_pfdict(kept)
     tokenizer.initialized = True
-    for word, freq in load_domain_words():
+    for word, freq in (load_domain_words() if domain_words is None else domain_words):
         tokenizer.add_word(normalize(word).text, freq)
     return tokenizer
 
@@ -82,18 +84,27 @@ def _freq(line: bytes) -> int:
         return 0
 
 
-def get_tokenizer():
-    """The shared private ``jieba.Tokenizer``, built on first use."""
-    global _tokenizer
-    if _tokenizer is None:
+def get_tokenizer(domain_words: tuple[tuple[str, int], ...] | None = None) -> Any:
+    """The private ``jieba.Tokenizer`` with these domain words (default: ours), built on first use."""
+    tokenizer = _tokenizers.get(domain_words)
+    if tokenizer is None:
         with _lock:
-            if _tokenizer is None:
-                _tokenizer = _build_tokenizer()
-    return _tokenizer
+            tokenizer = _tokenizers.get(domain_words)
+            if tokenizer is None:
+                tokenizer = _tokenizers[domain_words] = _build_tokenizer(domain_words)
+    return tokenizer
 
 
-def tokenize(text: str) -> list[str]:
-    """Segment already normalised text into words (a picklable module function)."""
+def tokenize(text: str, domain_words: tuple[tuple[str, int], ...] | None = None) -> list[str]:
+    """Segment already normalised text into words (a picklable module function).
+
+    ``domain_words`` are ``(word, frequency)`` pairs added to jieba's dictionary
+    (default: ``data/lexicons/domain_words.tsv``; a user's own come from
+    ``Analyzer(lexicon_dir=...)``).
+
+    >>> tokenize("我要退运费险", (("退运", 100000),))
+    ['我', '要', '退运', '费', '险']
+    """
     if not text:
         return []
-    return get_tokenizer().lcut(text, HMM=USE_HMM)
+    return get_tokenizer(domain_words).lcut(text, HMM=USE_HMM)

@@ -130,8 +130,9 @@ def _text_value(value: Any) -> str:
         return ""
     if isinstance(value, (dict, list)):
         return json.dumps(value, ensure_ascii=False)
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
+    isoformat = getattr(value, "isoformat", None)  # datetimes, dates, pandas Timestamps
+    if callable(isoformat):
+        return str(isoformat())
     return str(value)
 
 
@@ -214,8 +215,9 @@ def _json_value(value: Any) -> Any:
         return None
     if isinstance(value, bytes):
         return value.decode("utf-8", "backslashreplace")
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
+    isoformat = getattr(value, "isoformat", None)  # datetimes, dates, pandas Timestamps
+    if callable(isoformat):
+        return isoformat()
     return value
 
 
@@ -241,8 +243,8 @@ class _ParquetWriter(Writer):
 
     def write(self, chunk: Chunk, results: list[tuple | None], errors: list[str | None]) -> None:
         pa = self.pa
-        if None in chunk.columns:
-            arrays = list(chunk.columns[None].columns)
+        if chunk.arrow is not None:
+            arrays = list(chunk.arrow.columns)
         else:
             arrays = [pa.array(_arrow_values(chunk.values(n), self.schema.field(n).type), type=self.schema.field(n).type)
                       for n in self.names]
