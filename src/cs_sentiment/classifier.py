@@ -108,6 +108,8 @@ class Vectorizer:
         columns = [j for j in map(self.vocabulary.get, features) if j is not None]
         if not columns:
             return np.empty(0, dtype=np.intp), np.empty(0)
+        index: np.ndarray
+        tf: np.ndarray
         if self.binary:
             index = np.array(sorted(set(columns)), dtype=np.intp)
             tf = np.ones(len(index))
