@@ -63,7 +63,7 @@ def test_sigterm_or_ctrl_c_cleans_up_and_says_one_line(tmp_path, signals, code):
         proc.send_signal(sig)
         time.sleep(0.05)
     _, err = proc.communicate(timeout=60)
-    assert proc.returncode == code
+    assert proc.returncode == code, err
     assert "Traceback" not in err and err.strip().splitlines()[-1] == "cs-sentiment: interrupted"
     assert not _parts(tmp_path) and not out.exists()
 
