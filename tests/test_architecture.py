@@ -114,7 +114,7 @@ def test_the_extras_of_pyproject_are_the_ones_error_messages_name():
         named = {d.split(">")[0].split("[")[0].split(";")[0].strip() for d in optional[extra]}
         assert set(distributions) <= named | {"pandas", "pyarrow", "charset-normalizer", "tqdm", "joblib"}, extra
     base = {d.split(">")[0].split(";")[0].strip() for d in project["dependencies"]}
-    assert base == {"numpy", "jieba", "opencc", "pyahocorasick", "emoji", "tomli"}
+    assert base == {"numpy", "jieba", "rjieba", "opencc", "pyahocorasick", "emoji", "tomli"}
 
 
 #: Runs in a fresh interpreter in which the heavy libraries cannot be imported.

@@ -98,6 +98,25 @@ def test_score_conversations_matches_score_frame(spark, chat):
     assert got.loc[chat["role"] == "agent", "emotion"].isna().all()
 
 
+@pytest.mark.parametrize("buckets", [1, 3])
+def test_many_conversations_in_one_pandas_call_score_as_each_alone(spark, chat, buckets):
+    from cs_sentiment.spark import score_conversations
+
+    scored = score_conversations(spark.createDataFrame(chat), text_col="text", buckets=buckets, **CONV)
+    got = _sorted(scored.toPandas())
+    expected = score_frame(chat, **CONV)
+    assert list(got.columns) == list(expected.columns)
+    pd.testing.assert_series_equal(got["escalation_risk"], expected["escalation_risk"], check_names=False)
+    assert _plain(got[["emotion", "reply_verdict"]]).equals(_plain(expected[["emotion", "reply_verdict"]]))
+
+
+def test_a_bucket_count_below_one_fails_on_the_driver(spark, chat):
+    from cs_sentiment.spark import score_conversations
+
+    with pytest.raises(ValueError, match="buckets"):
+        score_conversations(spark.createDataFrame(chat), text_col="text", buckets=0, **CONV)
+
+
 def test_spark_timestamps_order_a_conversation(spark):
     from pyspark.sql import functions as F
 

@@ -78,3 +78,35 @@ def test_building_the_tokenizer_is_silent_writes_no_cache_and_leaves_jieba_globa
     assert done.stderr == ""
     assert list(tmp.rglob("*")) == []
     assert list(work.rglob("*")) == []
+
+
+def test_rjieba_and_the_reference_jieba_give_the_same_tokens_on_every_corpus_message():
+    import csv
+    from pathlib import Path
+
+    from cs_sentiment import tokenize as module
+    from cs_sentiment.features import fold_digits
+    from cs_sentiment.normalize import normalize
+
+    if module.engine() != "rjieba":
+        pytest.skip("rjieba is not installed here")
+    corpus = Path(__file__).resolve().parents[1] / "data" / "samples" / "corpus.csv"
+    with corpus.open(encoding="utf-8") as f:
+        texts = [fold_digits(normalize(r["text"]).text) for r in csv.DictReader(f)]
+    reference = module.get_tokenizer()
+    differ = [t for t in texts if module.tokenize(t) != reference.lcut(t, HMM=module.USE_HMM)]
+    assert differ == []
+
+
+def test_without_rjieba_the_reference_jieba_segments_everything(monkeypatch):
+    from cs_sentiment import tokenize as module
+
+    monkeypatch.setattr(module, "_fast", {None: None})
+    assert module.engine() == "jieba"
+    assert module.tokenize("我要退款，运费险怎么算") == ["我", "要", "退款", "，", "运费险", "怎么", "算"]
+
+
+def test_importing_the_library_does_not_build_rjiebas_default_dictionary(python_runner):
+    result = python_runner("import sys, cs_sentiment as c; c.analyze('我要退款'); "
+                           "print('rjieba' in sys.modules, 'rjieba.rjieba' in sys.modules)")
+    assert result.stdout.split() in (["False", "True"], ["False", "False"]), result.stderr

@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 try:
     from pyspark.sql import DataFrame
+    from pyspark.sql import functions as F
     from pyspark.sql.types import BooleanType, DoubleType, LongType, StringType, StructField, StructType
 except ImportError as exc:  # pragma: no cover - exercised by a test that hides pyspark
     raise ImportError(
@@ -48,6 +49,8 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = ["result_schema", "score_conversations", "score_messages"]
 
+#: The temporary column holding each row's conversation bucket (dropped before scoring).
+_BUCKET_COLUMN = "__cs_sentiment_bucket"
 _SPARK_TYPES = {"string": StringType, "float64": DoubleType, "boolean": BooleanType, "Int64": LongType}
 
 
@@ -102,12 +105,16 @@ def score_messages(df: DataFrame, *, text_col: str = "text", role_col: str | Non
 def score_conversations(df: DataFrame, *, conversation_col: str, text_col: str = "text",
                         time_col: str | None = None, role_col: str | None = None, typing_col: str | None = None,
                         model_dir: str | os.PathLike[str] | None = None, max_chars: int = MAX_CHARS,
-                        prefix: str = "") -> DataFrame:
+                        prefix: str = "", buckets: int | None = None) -> DataFrame:
     """Score every customer message with its conversation's context, with ``groupBy().applyInPandas``.
 
     All rows of one conversation go to one task, are ordered by ``time_col`` and
     scored as :func:`~cs_sentiment.score_frame` does with ``conversation_col``; agent
     rows are reviewed as replies (the ``reply_*`` columns). Rows without a conversation id are scored on their own.
+
+    Conversations are grouped into ``buckets`` by a hash of their id, and each
+    bucket is one pandas call holding many conversations: a call per conversation
+    costs more than scoring its few messages.
 
     Parameters
     ----------
@@ -119,6 +126,10 @@ def score_conversations(df: DataFrame, *, conversation_col: str, text_col: str =
         As in :func:`~cs_sentiment.score_frame`.
     model_dir : path, optional
         A model directory readable from every executor (default: the shipped model).
+    buckets : int, optional
+        How many groups the conversations are hashed into, each scored in one pandas
+        call that holds it whole in memory (default: ``spark.sql.shuffle.partitions``,
+        200 unless set). Raise it when a bucket would not fit in an executor's memory.
 
     Returns
     -------
@@ -138,11 +149,19 @@ def score_conversations(df: DataFrame, *, conversation_col: str, text_col: str =
     options = {"text_col": text_col, "conversation_col": conversation_col, "time_col": time_col,
                "role_col": role_col, "typing_col": typing_col, "max_chars": max_chars, "prefix": prefix}
     where = None if model_dir is None else os.fspath(model_dir)
+    if buckets is None:
+        buckets = int(df.sparkSession.conf.get("spark.sql.shuffle.partitions") or 200)
+    if isinstance(buckets, bool) or not isinstance(buckets, int) or buckets < 1:
+        raise ValueError(f"buckets must be an int >= 1, got {buckets!r}")
+    bucket = _BUCKET_COLUMN
+    while bucket in df.columns:
+        bucket += "_"
 
     def score_group(group):  # no type hints: Spark must not guess an eval type from them
-        return _score_group(where, options, group)
+        return _score_group(where, options, group.drop(columns=[bucket]))
 
-    return df.groupBy(conversation_col).applyInPandas(score_group, _output_schema(df, prefix))
+    keyed = df.withColumn(bucket, F.pmod(F.xxhash64(F.col(conversation_col)), F.lit(buckets)))
+    return keyed.groupBy(bucket).applyInPandas(score_group, _output_schema(df, prefix))
 
 
 def _check(df: Any, **columns: Any) -> None:

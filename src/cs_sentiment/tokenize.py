@@ -1,14 +1,29 @@
-"""Word segmentation through a private, silent ``jieba.Tokenizer``.
+"""Word segmentation: jieba's dictionary and algorithm, silent, private, and fast where it can be.
 
 We never touch jieba's global tokenizer (a host application's segmentation
-stays as it was) and never let jieba log or write its cache file:
+stays as it was) and never let jieba log or write its cache file. The
+dictionary is jieba's own ``dict.txt`` restricted to words with frequency >=
+:data:`JIEBA_MIN_FREQ` (``data/lexicons/jieba_words.txt``, written by
+``scripts/build_jieba_words.py``), plus our customer-service words
+(``data/lexicons/domain_words.tsv``, or a user's own). Segmentation runs
+without jieba's HMM (:data:`USE_HMM`): unknown words fall apart into
+characters, which the character n-gram features cover anyway.
 
-* the prefix dictionary is built from jieba's own ``dict.txt`` restricted to
-  words with frequency >= :data:`JIEBA_MIN_FREQ`, plus our customer-service
-  words (``data/lexicons/domain_words.tsv``);
-* it is built once, lazily, under a lock, and then only read (thread-safe);
-* segmentation runs without jieba's HMM (:data:`USE_HMM`): unknown words fall
-  apart into characters, which the character n-gram features cover anyway.
+Two engines read that one dictionary:
+
+* **rjieba** (jieba-rs, Rust), when installed (it is a dependency on the
+  platforms it has wheels for): the same dynamic programme over the same
+  dictionary, about ten times faster;
+* **jieba** itself, the reference: it serves every message when rjieba is
+  missing, and the few messages where the two could differ. Both maximise
+  the same route probability; they differ only in how they break an exact
+  tie, and a tie needs the same words in another order, which only a unit
+  repeated three times in a row can give (最最最, 哈哈哈, 好的好的好的): such
+  messages (:data:`_TIE_PRONE`) go to jieba. ``tests/test_tokenize.py`` checks
+  that both give the same tokens on every corpus message.
+
+Each engine is built once per set of domain words, lazily, under a lock, and
+then only read (thread-safe).
 
 >>> tokenize("我要退款，运费险怎么算")
 ['我', '要', '退款', '，', '运费险', '怎么', '算']
@@ -16,14 +31,20 @@ stays as it was) and never let jieba log or write its cache file:
 
 from __future__ import annotations
 
+import importlib.machinery
+import importlib.util
+import io
+import re
 import sys
 import threading
+from pathlib import Path
 from typing import Any
 
 from .lexicon import load_domain_words
 from .normalize import normalize
+from .resources import lexicon_root
 
-__all__ = ["JIEBA_MIN_FREQ", "USE_HMM", "get_tokenizer", "tokenize"]
+__all__ = ["JIEBA_MIN_FREQ", "USE_HMM", "engine", "get_tokenizer", "tokenize"]
 
 #: Words of jieba's dict.txt kept in our prefix dictionary. Measured here:
 #: building from all 349,046 words takes 0.44 s (and jieba caches it to
@@ -33,13 +54,19 @@ JIEBA_MIN_FREQ = 20
 #: jieba's HMM for unknown words doubles segmentation time (52 µs vs 25 µs a
 #: short message, measured here) and adds little on top of character n-grams.
 USE_HMM = False
+#: Where two routes can tie: the same words in another order (u·uu against uu·u)
+#: need a unit of 1-4 characters repeated at least three times in a row. These go
+#: to the reference jieba.
+_TIE_PRONE = re.compile(r"(.{1,4})\1\1", re.DOTALL)
 
+DomainWords = tuple[tuple[str, int], ...]
 _lock = threading.Lock()
-#: Tokenizers by their domain words (``None``: the packaged ones); a handful at most.
-_tokenizers: dict[tuple[tuple[str, int], ...] | None, Any] = {}
+#: Engines by their domain words (``None``: the packaged ones); a handful at most.
+_tokenizers: dict[DomainWords | None, Any] = {}
+_fast: dict[DomainWords | None, Any] = {}
 
 
-def _import_jieba():
+def _import_jieba() -> Any:
     """Import jieba without the 0.3-0.5 s of ``pkg_resources`` it asks for.
 
     jieba 0.42's ``_compat`` imports ``pkg_resources`` only to find its own
@@ -60,32 +87,82 @@ def _import_jieba():
     return jieba
 
 
-def _build_tokenizer(domain_words: tuple[tuple[str, int], ...] | None) -> Any:
-    jieba = _import_jieba()
+#: jieba's words with frequency >= :data:`JIEBA_MIN_FREQ`, one ``word frequency`` a line.
+WORDS_FILE = "jieba_words.txt"
 
+
+def _dictionary() -> bytes:
+    """The packaged word list both engines are built from."""
+    return (lexicon_root() / WORDS_FILE).read_bytes()
+
+
+def _domain(domain_words: DomainWords | None) -> list[tuple[str, int]]:
+    words = load_domain_words() if domain_words is None else list(domain_words)
+    return [(normalize(word).text, freq) for word, freq in words]
+
+
+def _build_tokenizer(domain_words: DomainWords | None) -> Any:
+    jieba = _import_jieba()
     tokenizer = jieba.Tokenizer()
     # gen_pfdict and the attributes below are what jieba's initialize() sets;
-    # doing it ourselves skips its log line and its cache file. The dictionary
-    # is streamed line by line: reading it whole costs ~30 MB of peak memory.
-    with tokenizer.get_dict_file() as f:
-        kept = (line for line in f if _freq(line) >= JIEBA_MIN_FREQ)
-        tokenizer.FREQ, tokenizer.total = tokenizer.gen_pfdict(kept)
+    # doing it ourselves skips its log line and its cache file.
+    tokenizer.FREQ, tokenizer.total = tokenizer.gen_pfdict(io.BytesIO(_dictionary()))
     tokenizer.initialized = True
-    for word, freq in (load_domain_words() if domain_words is None else domain_words):
-        tokenizer.add_word(normalize(word).text, freq)
+    for word, freq in _domain(domain_words):
+        tokenizer.add_word(word, freq)
     return tokenizer
 
 
-def _freq(line: bytes) -> int:
-    parts = line.split(b" ", 2)
+def _build_fast(domain_words: DomainWords | None) -> Any:
+    """An rjieba engine over exactly the reference's dictionary, or ``None`` when rjieba is not installed."""
+    jieba_class = _rjieba_class()
+    if jieba_class is None:
+        return None
+    fast = jieba_class.empty()  # never its own embedded dictionary: ours, word for word
+    add = fast.add_word
+    for line in _dictionary().decode("utf-8").splitlines():
+        word, freq = line.split(" ")
+        add(word, int(freq), None)
+    # jieba's add_word for a word already there replaces its frequency; rjieba's does too
+    for word, freq in _domain(domain_words):
+        add(word, freq, None)
+    return fast
+
+
+def _rjieba_class() -> Any:
+    """rjieba's ``Jieba`` class, without building the default instance ``import rjieba`` makes.
+
+    The package's ``__init__`` builds a segmenter over its embedded dictionary at
+    import: 0.12 s and 32 MB we never use. Its compiled module alone loads in
+    under a millisecond; a host that imported rjieba itself is left as it is.
+    """
+    if "rjieba" in sys.modules:
+        return getattr(sys.modules["rjieba"], "Jieba", None)
+    if "rjieba.rjieba" in sys.modules:
+        return getattr(sys.modules["rjieba.rjieba"], "Jieba", None)
     try:
-        return int(parts[1])
-    except (IndexError, ValueError):
-        return 0
+        spec = importlib.util.find_spec("rjieba")
+        folder = Path(next(iter(spec.submodule_search_locations or ()))) if spec else None
+        if folder is None:
+            return None
+        binary = next((p for p in folder.iterdir() if p.name.startswith("rjieba.")
+                       and p.suffix in (".so", ".pyd")), None)
+        if binary is None:
+            return None
+        loader = importlib.machinery.ExtensionFileLoader("rjieba.rjieba", str(binary))
+        module_spec = importlib.util.spec_from_loader("rjieba.rjieba", loader)
+        if module_spec is None:
+            return None
+        module = importlib.util.module_from_spec(module_spec)
+        loader.exec_module(module)
+    except (ImportError, OSError, StopIteration):
+        return None
+    sys.modules["rjieba.rjieba"] = module  # `import rjieba` later finds it and builds its default as usual
+    return getattr(module, "Jieba", None)
 
 
-def get_tokenizer(domain_words: tuple[tuple[str, int], ...] | None = None) -> Any:
-    """The private ``jieba.Tokenizer`` with these domain words (default: ours), built on first use."""
+def get_tokenizer(domain_words: DomainWords | None = None) -> Any:
+    """The private reference ``jieba.Tokenizer`` with these domain words (default: ours), built on first use."""
     tokenizer = _tokenizers.get(domain_words)
     if tokenizer is None:
         with _lock:
@@ -95,7 +172,22 @@ def get_tokenizer(domain_words: tuple[tuple[str, int], ...] | None = None) -> An
     return tokenizer
 
 
-def tokenize(text: str, domain_words: tuple[tuple[str, int], ...] | None = None) -> list[str]:
+def _get_fast(domain_words: DomainWords | None) -> Any:
+    try:
+        return _fast[domain_words]
+    except KeyError:
+        with _lock:
+            if domain_words not in _fast:
+                _fast[domain_words] = _build_fast(domain_words)
+            return _fast[domain_words]
+
+
+def engine() -> str:
+    """Which engine segments messages that cannot tie: ``"rjieba"`` or ``"jieba"``."""
+    return "rjieba" if _get_fast(None) is not None else "jieba"
+
+
+def tokenize(text: str, domain_words: DomainWords | None = None) -> list[str]:
     """Segment already normalised text into words (a picklable module function).
 
     ``domain_words`` are ``(word, frequency)`` pairs added to jieba's dictionary
@@ -104,7 +196,12 @@ def tokenize(text: str, domain_words: tuple[tuple[str, int], ...] | None = None)
 
     >>> tokenize("我要退运费险", (("退运", 100000),))
     ['我', '要', '退运', '费', '险']
+    >>> tokenize("最最最讨厌已读不回")  # a repeated character: the reference jieba breaks the tie
+    ['最最', '最', '讨厌', '已', '读', '不', '回']
     """
     if not text:
         return []
+    fast = _get_fast(domain_words)
+    if fast is not None and not _TIE_PRONE.search(text):
+        return fast.cut(text, USE_HMM)
     return get_tokenizer(domain_words).lcut(text, HMM=USE_HMM)
