@@ -121,8 +121,8 @@ def _build_fast(domain_words: DomainWords | None) -> Any:
     fast = jieba_class.empty()  # never its own embedded dictionary: ours, word for word
     add = fast.add_word
     for line in _dictionary().decode("utf-8").splitlines():
-        word, freq = line.split(" ")
-        add(word, int(freq), None)
+        word, count = line.split(" ")
+        add(word, int(count), None)
     # jieba's add_word for a word already there replaces its frequency; rjieba's does too
     for word, freq in _domain(domain_words):
         add(word, freq, None)
