@@ -102,3 +102,30 @@ def test_workers_die_with_a_killed_parent_and_leave_nothing_in_dev_shm(tmp_path)
         return [n for n in after - before if n.startswith(("joblib_memmapping_folder", "sem.loky"))]
 
     assert _wait_for(lambda: not leftovers(), 20), leftovers()
+
+
+def test_an_interrupt_a_library_turns_into_its_own_error_is_still_an_interrupt(monkeypatch, capsys):
+    # given: a command whose library catches the KeyboardInterrupt and raises an ImportError instead
+    # (OpenCC's import does this when Ctrl-C lands while it loads)
+    import os
+
+    from cs_sentiment import cli
+
+    def command(args):
+        try:
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(1)
+        except KeyboardInterrupt:
+            raise ImportError("opencc_clib not found") from None
+        return 0
+
+    monkeypatch.setitem(cli._COMMANDS, "analyze", command)
+    # when (the CLI leaves later signals ignored on its way out: restore Ctrl-C for the test run)
+    try:
+        code = cli.main(["analyze", "在吗"])
+    finally:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    # then
+    assert code == 130
+    assert capsys.readouterr().err.strip() == "cs-sentiment: interrupted"

@@ -128,6 +128,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             print("cs-sentiment: interrupted", file=sys.stderr)
             return 128 + (received[0] if received else signal.SIGINT)
         except BaseException as exc:
+            if received:  # a library turned our KeyboardInterrupt into its own error (OpenCC's import does)
+                print("cs-sentiment: interrupted", file=sys.stderr)
+                return 128 + received[0]
             return _error(exc)
 
 
