@@ -47,7 +47,7 @@ from .exceptions import InvalidInputError, LexiconFormatError
 from .labels import CueKind, Script
 from .lexicon import read_tsv
 from .normalize import normalize
-from .resources import lexicon_root, read_lexicon_file
+from .resources import read_lexicon_file
 from .results import Analysis, Cue
 
 __all__ = ["CHECKS", "ReplyCheck", "ReplyReview", "review_reply"]
@@ -168,11 +168,10 @@ def _tone() -> _Tone:
 def _phrases() -> _Phrases:
     import ahocorasick
 
-    root = lexicon_root()
     automaton = ahocorasick.Automaton()
     terms: dict[str, set[str]] = {}
     topics: dict[str, set[str]] = {}
-    for line, f in read_tsv((root / PHRASES_FILE).read_text(encoding="utf-8"), PHRASES_FILE, ("check", "term", "source")):
+    for line, f in read_tsv(read_lexicon_file(PHRASES_FILE), PHRASES_FILE, ("check", "term", "source")):
         kind, term = f[0], normalize(f[1]).text
         if kind.startswith("topic:"):
             topics.setdefault(kind[6:], set()).add(term)
@@ -182,7 +181,7 @@ def _phrases() -> _Phrases:
     for term, kinds in terms.items():
         automaton.add_word(term, (term, frozenset(kinds)))
     automaton.make_automaton()
-    suggestions = {f[0]: (f[1], f[2]) for _, f in read_tsv((root / SUGGESTIONS_FILE).read_text(encoding="utf-8"),
+    suggestions = {f[0]: (f[1], f[2]) for _, f in read_tsv(read_lexicon_file(SUGGESTIONS_FILE),
                                                           SUGGESTIONS_FILE, ("check", "simplified", "traditional",
                                                                              "source"))}
     return _Phrases(automaton, {k: frozenset(v) for k, v in topics.items()}, suggestions)

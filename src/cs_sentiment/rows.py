@@ -40,7 +40,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = ["CACHE_SIZE", "COLUMNS", "ISSUES_SEPARATOR", "MAX_CHARS", "REPLY_COLUMNS", "RESULT_COLUMNS", "Column",
            "PreparedRows", "Scorer", "check_text", "contexts_in_input_order", "contexts_in_memory",
-           "conversation_keys", "describe_counts", "prepare_rows", "row_value", "typing_seconds"]
+           "conversation_keys", "describe_counts", "id_text", "prepare_rows", "row_value", "typing_seconds"]
 
 #: Messages longer than this many characters are not scored (``error`` says so):
 #: far beyond any chat message, and a guard against a whole file read into one cell.
@@ -200,24 +200,28 @@ def prepare_rows(texts: Sequence[Any], roles: Sequence[Any] | None = None, *, ma
     return PreparedRows(out_texts, out_errors, agent)
 
 
+def id_text(value: Any) -> str | None:
+    """An id (a conversation's, an agent's) as ``str``, so ``1``, ``1.0`` and ``"1"`` are one id; missing → ``None``.
+
+    >>> [id_text(v) for v in ("a", 1, 1.0, None, float("nan"))]
+    ['a', '1', '1', None, None]
+    """
+    if isinstance(value, str):
+        return value
+    if is_missing(value):
+        return None
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))  # ids read as floats because of a missing value elsewhere
+    return str(value)
+
+
 def conversation_keys(values: Sequence[Any]) -> list[str | None]:
-    """Conversation ids as ``str`` (missing → ``None``), so ``1`` and ``"1"`` are one conversation.
+    """Conversation ids as ``str`` (:func:`id_text`), so ``1`` and ``"1"`` are one conversation.
 
     >>> conversation_keys(["a", 1, 1.0, None, float("nan")])
     ['a', '1', '1', None, None]
     """
-    out: list[str | None] = []
-    append = out.append
-    for v in values:
-        if isinstance(v, str):
-            append(v)
-        elif is_missing(v):
-            append(None)
-        elif isinstance(v, float) and v.is_integer():
-            append(str(int(v)))  # ids read as floats because of a missing value elsewhere
-        else:
-            append(str(v))
-    return out
+    return [id_text(v) for v in values]
 
 
 def typing_seconds(values: Sequence[Any]) -> list[float | None]:

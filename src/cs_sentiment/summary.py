@@ -13,8 +13,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from .rows import describe_counts, row_value
-from .times import is_missing, timeless_message
+from .rows import describe_counts, id_text, row_value
+from .times import timeless_message
 
 __all__ = ["ERROR_EXAMPLES", "REPLY_AGENTS_SHOWN", "ScoreSummary", "Tally", "describe_replies"]
 
@@ -181,11 +181,5 @@ class Tally:
 
 
 def _agent_name(value: Any) -> str:
-    """An agent id as text (missing: ``"(none)"``; ``7.0`` read from a column with gaps: ``"7"``)."""
-    if isinstance(value, str):
-        return value.strip() or "(none)"
-    if is_missing(value):
-        return "(none)"
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
+    """An agent id as text (:func:`~cs_sentiment.rows.id_text`, stripped); missing or blank: ``"(none)"``."""
+    return (id_text(value) or "").strip() or "(none)"
