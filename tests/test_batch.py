@@ -12,9 +12,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cs_sentiment import batch, parallel, score_frame, writers
+from cs_sentiment import batch, parallel, score_frame
 from cs_sentiment.batch import ScoreSummary, detect_encoding, file_format, score_file
 from cs_sentiment.cli import main
+from cs_sentiment.formats import delimited
 from cs_sentiment.rows import RESULT_COLUMNS
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -239,7 +240,7 @@ def test_an_interrupted_run_leaves_no_output_and_no_temporary_file(tmp_path, mon
     if existing:
         dst.write_text("an older result\n", encoding="utf-8")
     calls = []
-    real_write = writers._DelimitedWriter.write
+    real_write = delimited.DelimitedWriter.write
 
     def failing_write(self, chunk, results, errors):
         calls.append(chunk.n)
@@ -247,7 +248,7 @@ def test_an_interrupted_run_leaves_no_output_and_no_temporary_file(tmp_path, mon
             raise KeyboardInterrupt
         real_write(self, chunk, results, errors)
 
-    monkeypatch.setattr(writers._DelimitedWriter, "write", failing_write)
+    monkeypatch.setattr(delimited.DelimitedWriter, "write", failing_write)
     # when
     with pytest.raises(KeyboardInterrupt):
         score_file(src, dst, chunksize=2, jobs=jobs)

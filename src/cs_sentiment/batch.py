@@ -10,8 +10,8 @@ original columns, followed by the result columns of
 :data:`~cs_sentiment.rows.RESULT_COLUMNS`. A row that cannot be scored gets a
 message in ``error`` and empty results, and the run goes on. How each format
 is read (quoting, stray quotes, malformed lines, encodings) is in
-:mod:`cs_sentiment.formats` and :mod:`cs_sentiment.encodings`; how it is written,
-in :mod:`cs_sentiment.writers`. The output is written to a hidden temporary file
+:mod:`cs_sentiment.formats` (one module per format, reader and writer together)
+and :mod:`cs_sentiment.encodings`. The output is written to a hidden temporary file
 in the output's folder and renamed over the output only at the end, so an
 interrupted run leaves no output and no temporary file behind.
 
@@ -62,13 +62,12 @@ except ImportError as exc:  # pragma: no cover - a test hides the extra
     raise missing_extra(exc, "batch", "score_file") from None
 
 from .conversation import ConversationState
-from .formats import FORMATS, Chunk, Reader, detect_encoding, file_format, open_reader
+from .formats import FORMATS, Chunk, Reader, detect_encoding, file_format, open_reader, open_writer
 from .frame import check_columns
 from .parallel import score_units, scorer_for
 from .rows import MAX_CHARS, PreparedRows, contexts_in_input_order, conversation_keys, prepare_rows, typing_seconds
 from .summary import ScoreSummary, Tally
 from .times import epoch_seconds_counted
-from .writers import open_writer
 
 __all__ = ["FORMATS", "MAX_OPEN_CONVERSATIONS", "FileChangedError", "ScoreSummary", "detect_encoding", "file_format",
            "score_file"]
