@@ -443,11 +443,12 @@ def test_a_feeling_with_a_cue_survives_on_a_short_message(analyzer):
 def test_evidence_never_contradicts_the_label_without_saying_so(analyzer, corpus_texts):
     from cs_sentiment.cues import scan_text
     from cs_sentiment.normalize import normalize
-    from cs_sentiment.scoring import CONTRADICTION_VALENCE
+    from cs_sentiment.scoring import CONTRADICTION_VALENCE, lexicon_valence
 
     for text in corpus_texts[:600]:
         result = analyzer.analyze(text)
-        valence = scan_text(normalize(text), analyzer.lexicon).valence
+        cues = scan_text(normalize(text), analyzer.lexicon)
+        valence = lexicon_valence(cues.emotion_strength, cues.emphasis)
         polarity = result.polarity.value
         against = ((polarity == "negative" and valence > CONTRADICTION_VALENCE)
                    or (polarity == "positive" and valence < -CONTRADICTION_VALENCE))

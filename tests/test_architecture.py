@@ -23,10 +23,10 @@ LAYERS = [
     "_version", "exceptions", "labels", "times", "priors", "classifier", "resources", "extras", "encodings",
     # text and context
     "normalize", "context",
-    # data read from the lexicons, and the result types
-    "lexicon", "results", "scoring",
+    # the result types; the kinds of evidence and their rules; the lexicon files they read; the formulas
+    "results", "cues", "lexicon", "scoring",
     # reading one message
-    "tokenize", "cues", "openings", "features", "strategy", "persistence",
+    "tokenize", "openings", "features", "strategy", "persistence",
     # the analyzer wires them
     "analyzer",
     # what builds on one analysis

@@ -279,11 +279,25 @@ def test_a_users_lexicon_folder_brings_its_own_domain_words_to_segmentation(lexi
 
 
 def test_one_table_maps_every_file_kind_to_its_header_and_cue_kind():
-    from cs_sentiment.labels import CueKind
-    from cs_sentiment.lexicon import FILE_KINDS
+    from cs_sentiment.cues import FILE_KINDS, CueKind
 
-    assert FORMATS == {kind: spec.header for kind, spec in FILE_KINDS.items()}
+    assert FORMATS == {kind: spec.header for kind, spec in FILE_KINDS.items()} | {"domain": ("word", "freq", "source")}
     assert {spec.cue for spec in FILE_KINDS.values()} - {None} <= set(CueKind)
     lexicon = Lexicon.load()
     for term in ("无法接受", "不", "非常", "有点"):
         assert all(e.cue_kind is FILE_KINDS[e.kind].cue for e in lexicon.lookup(term))
+
+
+def test_a_cue_kind_added_to_the_cues_table_loads_from_its_file_with_no_change_here(lexicon_copy, monkeypatch):
+    # given: a new kind declared only in cues.FILE_KINDS, and its file
+    from cs_sentiment.cues import FILE_KINDS, CueKind, FileKind
+
+    monkeypatch.setitem(FILE_KINDS, "urgency", FileKind(("term", "weight", "source"), CueKind.ESCALATION,
+                                                        value=("weight", 0.01, 1.0)))
+    (lexicon_copy / "urgency.tsv").write_text("term\tweight\tsource\n十萬火急\t0.8\tmine\n", encoding="utf-8")
+    # when
+    lexicon = Lexicon.load(lexicon_copy)
+    # then: parsed by its row (normalised term, checked weight), matched by the one automaton
+    entries = [e for e in lexicon.lookup("十万火急") if e.kind == "urgency"]
+    assert [(e.term, e.value, e.cue_kind) for e in entries] == [("十万火急", 0.8, CueKind.ESCALATION)]
+    assert any(e.kind == "urgency" for _, _, group in lexicon.scan("真的十万火急") for e in group)

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from ._version import __version__
 from .analyzer import Analyzer, analyze, analyze_many
 from .context import Context
+from .cues import CueKind
 from .exceptions import (
     CsSentimentError,
     IncompatibleModelError,
@@ -30,7 +31,7 @@ from .exceptions import (
     PolicyError,
     UntrustedModelError,
 )
-from .labels import CueKind, Emotion, IntensityLevel, Intent, Need, Polarity, Priority, Script, Step, StrategyId
+from .labels import Emotion, IntensityLevel, Intent, Need, Polarity, Priority, Script, Step, StrategyId
 from .openings import Policy
 from .results import Analysis, Cue, Strategy
 

@@ -24,7 +24,7 @@ import numpy as np
 
 from . import scoring
 from .context import Context
-from .cues import history_digest, scan_context, scan_text
+from .cues import scan_context, scan_text
 from .exceptions import InvalidInputError
 from .features import MAX_FEATURE_CHARS, FeatureAnalyzer
 from .labels import (
@@ -37,7 +37,7 @@ from .labels import (
     polarity_of,
 )
 from .lexicon import Lexicon
-from .normalize import normalize
+from .normalize import bigrams, normalize
 from .openings import Policy
 from .persistence import CompiledModel, load_model, save_model
 from .priors import em_priors, logit_shift, read_priors
@@ -354,7 +354,8 @@ class Analyzer:
             return self._blank(norm.script, ctx)
         text_cues = scan_text(norm, self.lexicon)
         emotion_p, intent_p = self._predict(norm.text, text_cues.features)
-        context_cues = scan_context(ctx, norm, text_cues, self.lexicon, self._history_digest)
+        lexicon_valence = scoring.lexicon_valence(text_cues.emotion_strength, text_cues.emphasis)
+        context_cues = scan_context(ctx, norm, lexicon_valence, self._history_digest)
 
         e_top = max(range(len(emotion_p)), key=emotion_p.__getitem__)
         decision: list[Cue] = []
@@ -366,7 +367,7 @@ class Analyzer:
         emotion_id = self.model.emotion.classes[e_top]
         emotion = self._emotion_members[e_top]
         negative = emotion_id in scoring.NEGATIVE_IDS
-        contradiction = scoring.contradiction(emotion_id, text_cues.valence, emotion_p[e_top])
+        contradiction = scoring.contradiction(emotion_id, lexicon_valence, emotion_p[e_top])
         if contradiction is not None:
             decision.append(contradiction)
         i_top = max(range(len(intent_p)), key=intent_p.__getitem__)
@@ -381,7 +382,7 @@ class Analyzer:
         p_neutral = emotion_p[self._neutral_col] if self._neutral_col >= 0 else 0.0
         intensity = scoring.intensity(strength.get(emotion_id, 0.0), others, text_cues.emphasis, text_cues.softening,
                                       context_cues.intensity_boost, p_neutral, neutral=emotion_id == "neutral")
-        valence = scoring.valence(text_cues.valence, sum(p * w for p, w in zip(emotion_p, self._emotion_valence)))
+        valence = scoring.valence(lexicon_valence, sum(p * w for p, w in zip(emotion_p, self._emotion_valence)))
         escalation_risk = scoring.escalation_risk(
             text_cues.escalation, emotion_p[self._angry_col] if self._angry_col >= 0 else 0.0, intensity,
             intent_p[self._complaint_col] if self._complaint_col >= 0 else 0.0, context_cues.escalation_boost, valence)
@@ -452,6 +453,20 @@ class Analyzer:
             strategy=strategy, evidence=(), script=script, confidence=1.0,
             needs_human=False,
         )
+
+
+def history_digest(message: str, lexicon: Lexicon) -> tuple[set[str] | None, float]:
+    """What the history rules need of an earlier message: its bigrams (``None`` when blank) and lexicon valence.
+
+    >>> grams, valence = history_digest("太失望了", Lexicon.load())
+    >>> sorted(grams), valence < 0
+    (['太失', '失望', '望了'], True)
+    """
+    norm = normalize(message)
+    if not norm.text:
+        return None, 0.0
+    cues = scan_text(norm, lexicon)
+    return bigrams(norm.text), scoring.lexicon_valence(cues.emotion_strength, cues.emphasis)
 
 
 def _intent_label(intent: str) -> str:

@@ -18,14 +18,23 @@ function below:
 Every contribution becomes a :class:`~cs_sentiment.results.Cue` with its span
 in the original message.
 
+Cue kinds
+---------
+This module owns the kinds of evidence: :class:`CueKind`, and :data:`FILE_KINDS`,
+the one table from lexicon file kind to its columns and cue kind
+(:mod:`cs_sentiment.lexicon` loads the files it describes). A new cue kind is a
+change here alone: a :class:`CueKind` member, a :data:`FILE_KINDS` row if a file
+``data/lexicons/<kind>.tsv`` feeds it, its rule, and :data:`NEGATIVE_SUPPORT_KINDS`
+if it supports a negative feeling by itself.
+
 >>> from cs_sentiment.lexicon import Lexicon
 >>> from cs_sentiment.normalize import normalize
 >>> lex = Lexicon.load()
 >>> tc = scan_text(normalize("一点也不失望"), lex)
->>> max(tc.emotion_strength, key=tc.emotion_strength.get), tc.valence > 0
-('satisfied', True)
->>> scan_text(normalize("不满意"), lex).valence < 0
-True
+>>> max(tc.emotion_strength, key=tc.emotion_strength.get)
+'satisfied'
+>>> [(c.kind, c.text, c.label) for c in scan_text(normalize("不是很满意"), lex).cues]
+[('negation', '不是', 'negation'), ('keyword', '很满意', 'disappointed')]
 """
 
 from __future__ import annotations
@@ -33,24 +42,107 @@ from __future__ import annotations
 import math
 import re
 from bisect import bisect_left, bisect_right
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Protocol
 
 from .context import Context
-from .labels import CueKind, Emotion
-from .lexicon import Entry, Lexicon, emoji_key
-from .normalize import NormalizedText, normalize
+from .labels import Emotion, Label
+from .normalize import NormalizedText, bigrams, emoji_key
 from .results import Cue
-from .scoring import VALENCE_WEIGHT, bounded
 
-__all__ = [
-    "CUE_FEATURE_NAMES",
-    "ContextCues",
-    "TextCues",
-    "history_digest",
-    "scan_context",
-    "scan_text",
-]
+__all__ = ["CUE_FEATURE_NAMES", "FILE_KINDS", "NEGATIVE_SUPPORT_KINDS", "ContextCues", "CueKind", "Entry", "FileKind",
+           "Matcher", "TextCues", "scan_context", "scan_text"]
+
+
+# --- the kinds of evidence --------------------------------------------------
+class CueKind(Label):
+    """What kind of evidence a :class:`~cs_sentiment.results.Cue` is."""
+
+    KEYWORD = "keyword"
+    NEGATION = "negation"
+    DEGREE = "degree"
+    PUNCTUATION = "punctuation"
+    REPETITION = "repetition"
+    EMOJI = "emoji"
+    SARCASM = "sarcasm"
+    TYPING_SPEED = "typing_speed"
+    PAUSE = "pause"
+    HISTORY = "history"
+    ESCALATION = "escalation"
+    #: The decision went against what the cues suggest (or lacked support), and says why.
+    MODEL = "model"
+
+
+#: Cue kinds that support every negative emotion on a short message (a keyword
+#: or emoji supports only its own feeling; see :func:`cs_sentiment.scoring.cue_supported`).
+NEGATIVE_SUPPORT_KINDS = frozenset({CueKind.SARCASM.value, CueKind.ESCALATION.value, CueKind.PUNCTUATION.value,
+                                    CueKind.REPETITION.value})
+
+
+@dataclass(frozen=True)
+class FileKind:
+    """One kind of lexicon file: ``header`` (term first, ``source`` last), the ``cue`` kind of a match
+    (``None``: the term shapes other rules), ``label`` and ``variant`` as ``(column, allowed values)`` (a
+    term may repeat across variants), ``value`` as ``(column, low, high)`` (else every weight is 1.0)."""
+
+    header: tuple[str, ...]
+    cue: CueKind | None
+    label: tuple[str, tuple[str, ...]] | None = None
+    value: tuple[str, float, float] | None = None
+    variant: tuple[str, tuple[str, ...]] | None = None
+
+
+_EMOTIONS = tuple(e.value for e in Emotion if e is not Emotion.NEUTRAL)
+#: The one table from lexicon file kind to its columns and cue kind, in the
+#: order the automaton reads them (``data/lexicons/<kind>.tsv``; a user's
+#: ``<kind>_<anything>.tsv`` adds to it).
+FILE_KINDS: dict[str, FileKind] = {
+    "emotion": FileKind(("term", "emotion", "strength", "source"), CueKind.KEYWORD,
+                        label=("emotion", _EMOTIONS), value=("strength", 0.01, 1.0)),
+    "degree": FileKind(("term", "level", "multiplier", "source"), CueKind.DEGREE,
+                       label=("level", ("low", "medium", "high", "extreme")), value=("multiplier", 1.0, 3.0)),
+    "softener": FileKind(("term", "multiplier", "source"), CueKind.DEGREE, value=("multiplier", 0.1, 1.0)),
+    "negation": FileKind(("term", "source"), CueKind.NEGATION),
+    "contrast": FileKind(("term", "source"), None),
+    "sarcasm": FileKind(("term", "strength", "source"), CueKind.SARCASM, value=("strength", 0.01, 1.0)),
+    "escalation": FileKind(("term", "weight", "source"), CueKind.ESCALATION, value=("weight", 0.01, 1.0)),
+    "question": FileKind(("term", "source"), None),
+    "emoji": FileKind(("symbol", "emotion", "strength", "kind", "source"), CueKind.EMOJI,
+                      label=("emotion", tuple(e.value for e in Emotion)), value=("strength", 0.0, 1.0),
+                      variant=("kind", ("unicode", "platform", "emoticon"))),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One lexicon entry: its file ``kind`` (a key of :data:`FILE_KINDS`), normalised ``term``, ``label``
+    (emotion or degree level), ``value`` (strength, multiplier or weight), ``source`` and ``variant``
+    (the emoji kind: ``unicode``, ``platform`` or ``emoticon``)."""
+
+    kind: str
+    term: str
+    label: str | None
+    value: float
+    source: str
+    variant: str | None = None
+
+    @property
+    def cue_kind(self) -> CueKind | None:
+        """The kind of evidence a match of this entry gives (``FILE_KINDS[kind].cue``)."""
+        return FILE_KINDS[self.kind].cue
+
+
+class Matcher(Protocol):
+    """What the rules need of a lexicon (:class:`cs_sentiment.lexicon.Lexicon` is one)."""
+
+    @property
+    def emoji(self) -> Mapping[str, Entry]:
+        """Unicode emoji graphemes (see :func:`~cs_sentiment.normalize.emoji_key`) to their entry."""
+
+    def scan(self, text: str) -> list[tuple[int, int, tuple[Entry, ...]]]:
+        """Every occurrence of every term in ``text`` as ``(start, end, entries)``."""
+
 
 # --- constants, with their origin -------------------------------------------
 #: Characters before a keyword in which a negator, degree adverb or softener
@@ -108,7 +200,6 @@ MAX_EVIDENCE = 64
 #: longest rant in our corpus is under 500.
 MAX_SCAN_CHARS = 200_000
 
-_EMOTIONS = tuple(e.value for e in Emotion if e is not Emotion.NEUTRAL)
 _CLAUSE_BREAK = re.compile(r"[,.!?;:，。！？；：、~～\n…]")
 _EXCLAIM = re.compile(r"!+")
 #: A run of ? and ! (linear: one character class, no nested quantifiers); it is a
@@ -136,7 +227,6 @@ class TextCues:
 
     cues: tuple[Cue, ...]
     emotion_strength: dict[str, float]
-    valence: float
     emphasis: float
     softening: float
     escalation: float
@@ -194,7 +284,7 @@ def _modifiers_before(start: int, clause_start: int, modifiers: list[tuple[int, 
     return out
 
 
-def scan_text(norm: NormalizedText, lexicon: Lexicon) -> TextCues:
+def scan_text(norm: NormalizedText, lexicon: Matcher) -> TextCues:
     """Apply the text rules to one normalised message."""
     text = norm.text[:MAX_SCAN_CHARS]
     keywords: list[tuple[int, int, Entry]] = []
@@ -219,7 +309,7 @@ def scan_text(norm: NormalizedText, lexicon: Lexicon) -> TextCues:
                 contrast.append((start, end, entry))
             elif kind == "question":
                 question = True
-            else:  # platform codes and emoticons ([微笑], :) …)
+            elif kind == "emoji":  # platform codes and emoticons ([微笑], :) …)
                 symbols.append((start, end, entry))
 
     size = len(text)
@@ -355,10 +445,6 @@ def scan_text(norm: NormalizedText, lexicon: Lexicon) -> TextCues:
     emphasis += repetitions * REPETITION_BOOST
     emphasis *= softening
 
-    raw = sum(VALENCE_WEIGHT[e] * s for e, s in strength.items())
-    if raw:
-        raw += math.copysign(emphasis, raw)
-    valence = bounded(raw)
     emoji_only = symbol_chars > 0 and len(_WORDISH.findall(text)) <= symbol_chars
     features = tuple(math.log1p(strength[e]) for e in _EMOTIONS) + (
         min(negated, 2) / 2,
@@ -380,7 +466,6 @@ def scan_text(norm: NormalizedText, lexicon: Lexicon) -> TextCues:
     return TextCues(
         cues=_limit(found),
         emotion_strength=strength,
-        valence=valence,
         emphasis=emphasis,
         softening=softening,
         escalation=escalation_score,
@@ -409,7 +494,7 @@ def _governed_elsewhere(neg_end: int, keyword_start: int, keyword_starts: list[i
     return k < len(keyword_starts) and keyword_starts[k] < keyword_start
 
 
-def _scan_emoji(norm: NormalizedText, text: str, lexicon: Lexicon, strength: dict, found: list) -> int:
+def _scan_emoji(norm: NormalizedText, text: str, lexicon: Matcher, strength: dict, found: list) -> int:
     import emoji  # deferred: only messages with emoji candidates pay for it
 
     chars = 0
@@ -443,33 +528,13 @@ def _limit(cues: list[Cue]) -> tuple[Cue, ...]:
 
 
 # --- context rules ------------------------------------------------------------
-def _bigrams(text: str) -> set[str]:
-    compact = "".join(_WORDISH.findall(text))
-    if len(compact) < 3:
-        return {compact}
-    return {compact[i:i + 2] for i in range(len(compact) - 1)}
-
-
-def _similar(a: set[str], b: set[str]) -> bool:
-    union = len(a | b)
-    return union > 0 and len(a & b) / union >= NEAR_DUPLICATE_JACCARD
-
-
-def history_digest(message: str, lexicon: Lexicon) -> tuple[set[str] | None, float]:
-    """What the history rules need of an earlier message: its bigrams and its lexicon valence."""
-    norm = normalize(message)
-    if not norm.text:
-        return None, 0.0
-    return _bigrams(norm.text), scan_text(norm, lexicon).valence
-
-
-def scan_context(context: Context, norm: NormalizedText, text_cues: TextCues, lexicon: Lexicon,
-                 digest: Callable[[str], tuple[set[str] | None, float]] | None = None) -> ContextCues:
+def scan_context(context: Context, norm: NormalizedText, valence: float,
+                 digest: Callable[[str], tuple[set[str] | None, float]]) -> ContextCues:
     """Apply the context rules: typing speed, pause, history, complaint record.
 
-    ``digest`` may be a cached ``message -> (bigrams, valence)`` (:func:`history_digest`)
-    function (the :class:`~cs_sentiment.Analyzer` passes one), so a
-    conversation's earlier messages are read once, not once per later message.
+    ``valence`` is this message's :func:`~cs_sentiment.scoring.lexicon_valence`; ``digest`` maps an
+    earlier message to its :func:`~cs_sentiment.normalize.bigrams` (``None`` when blank) and lexicon
+    valence (the analyzer's is cached: a conversation's earlier messages are read once).
     """
     cues: list[Cue] = []
     intensity = 0.0
@@ -498,10 +563,9 @@ def scan_context(context: Context, norm: NormalizedText, text_cues: TextCues, le
     negative_history = 0
     if context.history:
         history = context.history[-MAX_HISTORY:]
-        current = _bigrams(norm.text)
-        read = digest or (lambda h: history_digest(h, lexicon))
-        earlier = [read(h) for h in history]
-        repeats = sum(1 for grams, _ in earlier if grams and _similar(current, grams))
+        current = bigrams(norm.text)
+        earlier = [digest(h) for h in history]
+        repeats = sum(1 for grams, _ in earlier if grams and _jaccard(current, grams) >= NEAR_DUPLICATE_JACCARD)
         if repeats:
             weight = round(min(repeats, 3) * HISTORY_REPEAT_BOOST, 3)
             intensity += weight
@@ -516,11 +580,11 @@ def scan_context(context: Context, norm: NormalizedText, text_cues: TextCues, le
             escalation += weight
             cues.append(Cue(CueKind.HISTORY.value, f"{negative_history} negative messages before", None, None,
                             weight, "negative_trend"))
-        if valences and text_cues.valence < valences[-1] - 0.3:
+        if valences and valence < valences[-1] - 0.3:
             cues.append(Cue(CueKind.HISTORY.value, "emotion worsened since the last message", None, None,
                             0.1, "worsening"))
             intensity += 0.1
-        elif valences and text_cues.valence > valences[-1] + 0.3:
+        elif valences and valence > valences[-1] + 0.3:
             cues.append(Cue(CueKind.HISTORY.value, "emotion improved since the last message", None, None,
                             -0.1, "improving"))
     if context.previous_complaints:
@@ -529,3 +593,8 @@ def scan_context(context: Context, norm: NormalizedText, text_cues: TextCues, le
         cues.append(Cue(CueKind.ESCALATION.value, f"{context.previous_complaints} previous complaints", None, None,
                         weight, "complaint_history"))
     return ContextCues(tuple(cues), intensity, escalation, repeats, negative_history)
+
+
+def _jaccard(a: set[str], b: set[str]) -> float:
+    union = len(a | b)
+    return len(a & b) / union if union else 0.0

@@ -14,10 +14,10 @@ from __future__ import annotations
 from enum import Enum
 
 __all__ = [
-    "CueKind",
     "Emotion",
     "IntensityLevel",
     "Intent",
+    "Label",
     "NEED_BY_INTENT",
     "NEGATIVE_EMOTIONS",
     "Need",
@@ -31,7 +31,7 @@ __all__ = [
 ]
 
 
-class _Label(str, Enum):
+class Label(str, Enum):
     """A closed vocabulary whose members are their own string ids."""
 
     def __str__(self) -> str:
@@ -43,7 +43,7 @@ class _Label(str, Enum):
         return _ZH.get(str(self.value), str(self.value))
 
 
-class Emotion(_Label):
+class Emotion(Label):
     """The customer's dominant emotion in one message (8 labels)."""
 
     NEUTRAL = "neutral"
@@ -56,7 +56,7 @@ class Emotion(_Label):
     HESITANT = "hesitant"
 
 
-class Intent(_Label):
+class Intent(Label):
     """What the customer wants (11 labels)."""
 
     PRODUCT_INFO = "product_info"
@@ -72,7 +72,7 @@ class Intent(_Label):
     OTHER = "other"
 
 
-class Need(_Label):
+class Need(Label):
     """Business need category, fixed by the intent."""
 
     INFORMATION = "information"
@@ -82,7 +82,7 @@ class Need(_Label):
     NONE = "none"
 
 
-class Polarity(_Label):
+class Polarity(Label):
     """Derived from the emotion: satisfied → positive, neutral → neutral, else negative."""
 
     POSITIVE = "positive"
@@ -90,7 +90,7 @@ class Polarity(_Label):
     NEGATIVE = "negative"
 
 
-class IntensityLevel(_Label):
+class IntensityLevel(Label):
     """``low`` (< 0.34), ``medium`` (< 0.67), ``high``."""
 
     LOW = "low"
@@ -98,14 +98,14 @@ class IntensityLevel(_Label):
     HIGH = "high"
 
 
-class Script(_Label):
+class Script(Label):
     """The script the customer wrote in."""
 
     SIMPLIFIED = "simplified"
     TRADITIONAL = "traditional"
 
 
-class StrategyId(_Label):
+class StrategyId(Label):
     """The seven primary response strategies."""
 
     APOLOGIZE_COMPENSATE = "apologize_compensate"
@@ -117,7 +117,7 @@ class StrategyId(_Label):
     ESCALATE = "escalate"
 
 
-class Step(_Label):
+class Step(Label):
     """Ordered steps of a strategy. ``clarify`` is ours: ask before guessing."""
 
     ACKNOWLEDGE_EMOTION = "acknowledge_emotion"
@@ -135,30 +135,12 @@ class Step(_Label):
     CLARIFY = "clarify"
 
 
-class Priority(_Label):
+class Priority(Label):
     """How fast an agent should pick the message up."""
 
     NORMAL = "normal"
     HIGH = "high"
     URGENT = "urgent"
-
-
-class CueKind(_Label):
-    """What kind of evidence a :class:`~cs_sentiment.results.Cue` is."""
-
-    KEYWORD = "keyword"
-    NEGATION = "negation"
-    DEGREE = "degree"
-    PUNCTUATION = "punctuation"
-    REPETITION = "repetition"
-    EMOJI = "emoji"
-    SARCASM = "sarcasm"
-    TYPING_SPEED = "typing_speed"
-    PAUSE = "pause"
-    HISTORY = "history"
-    ESCALATION = "escalation"
-    #: The decision went against what the cues suggest (or lacked support), and says why.
-    MODEL = "model"
 
 
 _ZH = {

@@ -25,74 +25,23 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .cues import FILE_KINDS, Entry
 from .exceptions import LexiconFormatError
-from .labels import CueKind, Emotion
-from .normalize import normalize
+from .normalize import emoji_key, normalize
 from .resources import as_root, lexicon_root
 
 if TYPE_CHECKING:  # importlib.resources.abc is Python 3.11+; only annotations use it
     from importlib.resources.abc import Traversable
 
-__all__ = ["FILE_KINDS", "FORMATS", "Entry", "FileKind", "Lexicon", "emoji_key", "load_domain_words", "parse_number", "read_tsv"]
+__all__ = ["FORMATS", "Lexicon", "emoji_key", "load_domain_words", "parse_number", "read_tsv"]
 
-
-@dataclass(frozen=True)
-class FileKind:
-    """One kind of lexicon file: its header, the evidence its matches give, whether the automaton matches it.
-
-    The kind is the file name's stem up to the first ``_`` (``emotion_mybrand.tsv``
-    is an ``emotion`` file) and the :attr:`Entry.kind` of every entry it holds.
-    """
-
-    header: tuple[str, ...]
-    cue: CueKind | None
-    matched: bool = True
-
-
-#: Every kind of lexicon file, in the order the automaton reads them: the one
-#: table from file kind to header and cue kind (add a cue kind here).
-FILE_KINDS: dict[str, FileKind] = {
-    "emotion": FileKind(("term", "emotion", "strength", "source"), CueKind.KEYWORD),
-    "degree": FileKind(("term", "level", "multiplier", "source"), CueKind.DEGREE),
-    "softener": FileKind(("term", "multiplier", "source"), CueKind.DEGREE),
-    "negation": FileKind(("term", "source"), CueKind.NEGATION),
-    "contrast": FileKind(("term", "source"), None),
-    "sarcasm": FileKind(("term", "strength", "source"), CueKind.SARCASM),
-    "escalation": FileKind(("term", "weight", "source"), CueKind.ESCALATION),
-    "question": FileKind(("term", "source"), None),
-    "emoji": FileKind(("symbol", "emotion", "strength", "kind", "source"), CueKind.EMOJI),
-    "domain": FileKind(("word", "freq", "source"), None, matched=False),
-}
-#: Header of every lexicon file, by kind (a view of :data:`FILE_KINDS`).
-FORMATS: dict[str, tuple[str, ...]] = {kind: spec.header for kind, spec in FILE_KINDS.items()}
-_AUTOMATON_KINDS = tuple(kind for kind, spec in FILE_KINDS.items() if spec.matched)
-_FILE_NAMES = {kind: f"{kind}.tsv" for kind in FILE_KINDS} | {"domain": "domain_words.tsv"}
-_DEGREE_LEVELS = ("low", "medium", "high", "extreme")
-_EMOJI_KINDS = ("unicode", "platform", "emoticon")
-_EMOTIONS = frozenset(e.value for e in Emotion)
-
-
-@dataclass(frozen=True, slots=True)
-class Entry:
-    """One lexicon entry as the automaton returns it.
-
-    ``kind`` is the file kind (a key of :data:`FILE_KINDS`); ``label`` the
-    emotion or degree level where there is one; ``value`` the strength,
-    multiplier or weight (1.0 where the file has none); ``variant`` the emoji
-    kind (``unicode``, ``platform`` or ``emoticon``) of an emoji entry.
-    """
-
-    kind: str
-    term: str
-    label: str | None
-    value: float
-    source: str
-    variant: str | None = None
-
-    @property
-    def cue_kind(self) -> CueKind | None:
-        """The kind of evidence a match of this entry gives (``FILE_KINDS[kind].cue``)."""
-        return FILE_KINDS[self.kind].cue
+#: The tokenizer's word list: not matched, not a cue (``domain_words.tsv``).
+_DOMAIN_HEADER = ("word", "freq", "source")
+#: Header of every lexicon file, by kind (the cue kinds of
+#: :data:`cs_sentiment.cues.FILE_KINDS`, then ``domain``).
+FORMATS: dict[str, tuple[str, ...]] = {kind: spec.header for kind, spec in FILE_KINDS.items()} | {
+    "domain": _DOMAIN_HEADER}
+_DOMAIN_FILE = "domain_words.tsv"
 
 
 def read_tsv(text: str, source: str, header: Sequence[str]) -> list[tuple[int, list[str]]]:
@@ -159,41 +108,31 @@ def _choice(value: str, allowed: Iterable[str], source: str, line: int, name: st
 
 
 def _parse_entries(kind: str, text: str, source: str) -> list[Entry]:
+    """The entries of one file of ``kind``, checked against its row of :data:`~cs_sentiment.cues.FILE_KINDS`."""
+    spec = FILE_KINDS[kind]
+    column = {name: at for at, name in enumerate(spec.header)}
     entries: list[Entry] = []
     seen: dict[str, int] = {}
-    for line, f in read_tsv(text, source, FORMATS[kind]):
+    for line, f in read_tsv(text, source, spec.header):
         term = normalize(f[0]).text
         if not term:
             raise LexiconFormatError(f"{source}:{line}: term {f[0]!r} is empty after normalisation")
-        if kind != "emoji" and term in seen:
+        if spec.variant is None and term in seen:
             raise LexiconFormatError(f"{source}:{line}: {f[0]!r} repeats line {seen[term]} (after t2s conversion)")
         seen[term] = line
-        if kind == "emotion":
-            label = _choice(f[1], _EMOTIONS - {"neutral"}, source, line, "emotion")
-            entries.append(Entry("emotion", term, label, parse_number(f[2], source, line, "strength", 0.01, 1.0), f[3]))
-        elif kind == "degree":
-            level = _choice(f[1], _DEGREE_LEVELS, source, line, "level")
-            entries.append(Entry("degree", term, level, parse_number(f[2], source, line, "multiplier", 1.0, 3.0), f[3]))
-        elif kind == "softener":
-            entries.append(Entry("softener", term, None, parse_number(f[1], source, line, "multiplier", 0.1, 1.0), f[2]))
-        elif kind in ("negation", "contrast", "question"):
-            entries.append(Entry(kind, term, None, 1.0, f[1]))
-        elif kind == "sarcasm":
-            entries.append(Entry("sarcasm", term, None, parse_number(f[1], source, line, "strength", 0.01, 1.0), f[2]))
-        elif kind == "escalation":
-            entries.append(Entry("escalation", term, None, parse_number(f[1], source, line, "weight", 0.01, 1.0), f[2]))
-        elif kind == "emoji":
-            label = _choice(f[1], _EMOTIONS, source, line, "emotion")
-            emoji_kind = _choice(f[3], _EMOJI_KINDS, source, line, "kind")
-            strength = parse_number(f[2], source, line, "strength", 0.0, 1.0)
-            key = emoji_key(f[0]) if emoji_kind == "unicode" else term
-            entries.append(Entry("emoji", key, label, strength, f[4], emoji_kind))
+        label = variant = None
+        value = 1.0
+        if spec.label is not None:
+            label = _choice(f[column[spec.label[0]]], spec.label[1], source, line, spec.label[0])
+        if spec.variant is not None:
+            variant = _choice(f[column[spec.variant[0]]], spec.variant[1], source, line, spec.variant[0])
+        if spec.value is not None:
+            name, low, high = spec.value
+            value = parse_number(f[column[name]], source, line, name, low, high)
+        if variant == "unicode":
+            term = emoji_key(f[0])  # Unicode emoji are looked up by grapheme, not matched
+        entries.append(Entry(kind, term, label, value, f[-1], variant))
     return entries
-
-
-def emoji_key(symbol: str) -> str:
-    """Canonical lookup key of an emoji grapheme: no variation selectors, no skin tones."""
-    return "".join(ch for ch in symbol if ch not in "\ufe0e\ufe0f" and not "\U0001f3fb" <= ch <= "\U0001f3ff")
 
 
 @dataclass(frozen=True)
@@ -234,7 +173,9 @@ class Lexicon:
         """
         root = as_root(directory, lexicon_root())
         texts: list[tuple[str, str, str]] = []
-        for kind, name in _FILE_NAMES.items():
+        kinds = [*FILE_KINDS, "domain"]  # read when called: a cue kind added to the table needs nothing here
+        for kind in kinds:
+            name = _DOMAIN_FILE if kind == "domain" else f"{kind}.tsv"
             resource = root / name
             if not resource.is_file():
                 raise FileNotFoundError(f"lexicon file {name} not found in {root}")
@@ -243,10 +184,10 @@ class Lexicon:
             folder = Path(item)
             for path in sorted(p for p in folder.glob("*.tsv") if p.is_file()) if folder.is_dir() else [folder]:
                 kind = path.stem.split("_")[0]
-                if kind not in FORMATS:
+                if kind not in kinds:
                     raise LexiconFormatError(
                         f"{path}:1: cannot tell the lexicon kind from the file name; name it "
-                        f"<kind>.tsv or <kind>_<anything>.tsv with kind one of {', '.join(FORMATS)}"
+                        f"<kind>.tsv or <kind>_<anything>.tsv with kind one of {', '.join(kinds)}"
                     )
                 texts.append((kind, _read_text(path, str(path)), str(path)))
         return cls._build(texts)
@@ -260,7 +201,7 @@ class Lexicon:
         domain: dict[str, int] = {}
         for kind, text, source in texts:
             if kind == "domain":
-                for line, f in read_tsv(text, source, FORMATS["domain"]):
+                for line, f in read_tsv(text, source, _DOMAIN_HEADER):
                     domain[f[0]] = int(parse_number(f[1], source, line, "freq", 1, 10_000_000))
             else:
                 for entry in _parse_entries(kind, text, source):
@@ -302,7 +243,7 @@ class Lexicon:
 
 def load_domain_words() -> list[tuple[str, int]]:
     """Our customer-service words for the tokenizer, from the packaged ``domain_words.tsv``."""
-    name = _FILE_NAMES["domain"]
+    name = _DOMAIN_FILE
     text = (lexicon_root() / name).read_text(encoding="utf-8")
     return [(f[0], int(parse_number(f[1], name, line, "freq", 1, 10_000_000)))
-            for line, f in read_tsv(text, name, FORMATS["domain"])]
+            for line, f in read_tsv(text, name, _DOMAIN_HEADER)]

@@ -33,7 +33,8 @@ from .exceptions import LexiconFormatError
 from .labels import Script
 from .resources import lexicon_root
 
-__all__ = ["MAX_MESSAGE_CHARS", "NormalizedText", "detect_script", "normalize", "to_simplified", "to_traditional"]
+__all__ = ["MAX_MESSAGE_CHARS", "NormalizedText", "bigrams", "detect_script", "emoji_key", "normalize", "to_simplified",
+           "to_traditional"]
 
 _ENTITY_OR_TAG = re.compile(r"<[a-zA-Z/!][^<>]{0,200}>|&(?:#\d{1,7}|#x[0-9a-fA-F]{1,6}|[a-zA-Z]{2,8});")
 # Anything that needs the slow, character-by-character path: control and
@@ -267,3 +268,29 @@ def _simplify_keeping_length(text: str, starts: array, ends: array) -> str:
     starts[:] = new_starts
     ends[:] = new_ends
     return "".join(pieces)
+
+
+def emoji_key(symbol: str) -> str:
+    """Canonical lookup key of an emoji grapheme: no variation selectors, no skin tones.
+
+    >>> emoji_key("\U0001f44d\U0001f3fd") == emoji_key("\U0001f44d") == "\U0001f44d"
+    True
+    """
+    return "".join(ch for ch in symbol if ch not in "\ufe0e\ufe0f" and not "\U0001f3fb" <= ch <= "\U0001f3ff")
+
+
+_WORDISH = re.compile(r"[^\W_]")
+
+
+def bigrams(text: str) -> set[str]:
+    """The character bigrams of a text's letters and digits (how near-duplicate messages are told).
+
+    >>> sorted(bigrams("在吗？在吗"))
+    ['吗在', '在吗']
+    >>> bigrams("好")
+    {'好'}
+    """
+    compact = "".join(_WORDISH.findall(text))
+    if len(compact) < 3:
+        return {compact}
+    return {compact[i:i + 2] for i in range(len(compact) - 1)}

@@ -22,7 +22,7 @@ class Cue:
     Attributes
     ----------
     kind : str
-        A :class:`~cs_sentiment.labels.CueKind` id: keyword, negation, degree,
+        A :class:`~cs_sentiment.cues.CueKind` id: keyword, negation, degree,
         punctuation, repetition, emoji, sarcasm, typing_speed, pause, history,
         escalation.
     text : str

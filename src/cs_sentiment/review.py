@@ -43,8 +43,9 @@ from functools import cache
 from typing import Any
 
 from .analyzer import Analyzer
+from .cues import CueKind
 from .exceptions import InvalidInputError, LexiconFormatError
-from .labels import CueKind, Script
+from .labels import Script
 from .lexicon import read_tsv
 from .normalize import normalize
 from .resources import read_lexicon_file

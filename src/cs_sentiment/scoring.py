@@ -19,15 +19,17 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
-from .labels import NEGATIVE_EMOTIONS, CueKind, Intent
+from .cues import NEGATIVE_SUPPORT_KINDS, CueKind
+from .labels import NEGATIVE_EMOTIONS, Intent
 from .results import Cue
 
 __all__ = ["CONTRADICTION_VALENCE", "DEFAULT_CONFIDENCE_THRESHOLD", "DEFAULT_INTENT_MARGIN", "ESCALATION_BIAS",
            "ESCALATION_WEIGHTS", "INTENSITY_ALPHA", "SHORT_MESSAGE_CHARS", "SHORT_UNSUPPORTED_WEIGHT", "VALENCE_ALPHA",
            "VALENCE_WEIGHT", "bounded",
-           "contradiction", "cue_supported", "escalation_risk", "intensity", "is_short", "softmax", "support_short",
+           "contradiction", "cue_supported", "escalation_risk", "intensity", "is_short", "lexicon_valence", "softmax",
+           "support_short",
            "two_requests", "unsure", "valence"]
 
 #: Default minimum confidence below which an analysis says it is unsure and the
@@ -90,8 +92,6 @@ SHORT_UNSUPPORTED_WEIGHT = 0.5
 #: Lexicon valence beyond which a label of the other polarity is said to
 #: contradict the cues (an evidence ``model`` cue explains it).
 CONTRADICTION_VALENCE = 0.2
-#: Cue kinds that support every negative emotion on a short message.
-NEGATIVE_SUPPORT_KINDS = frozenset({"sarcasm", "escalation", "punctuation", "repetition"})
 NEGATIVE_IDS = frozenset(e.value for e in NEGATIVE_EMOTIONS)
 
 
@@ -102,6 +102,19 @@ def bounded(score: float, alpha: float = VALENCE_ALPHA) -> float:
     (0.0, 0.707, -0.949)
     """
     return score / math.sqrt(score * score + alpha)
+
+
+def lexicon_valence(strength: Mapping[str, float], emphasis: float) -> float:
+    """Signed feeling of the cues alone, in (-1, 1): emotion strengths weighed by :data:`VALENCE_WEIGHT`, emphasis
+    added in their direction, :func:`bounded` (VADER's compound score).
+
+    >>> lexicon_valence({"satisfied": 0.0, "angry": 0.9}, 0.3) < -0.7, lexicon_valence({}, 0.6)
+    (True, 0.0)
+    """
+    raw = sum(VALENCE_WEIGHT[e] * s for e, s in strength.items())
+    if raw:
+        raw += math.copysign(emphasis, raw)
+    return bounded(raw)
 
 
 def intensity(strength: float, others: float, emphasis: float, softening: float, context_boost: float,
