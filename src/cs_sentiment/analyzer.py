@@ -115,12 +115,12 @@ class Analyzer:
         for name, value in (("confidence_threshold", confidence_threshold), ("intent_margin", intent_margin)):
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
                 raise ValueError(f"{name} must be a number in [0, 1], got {value!r}")
-        self.lexicon = Lexicon.load(lexicon_dir, extra_lexicons)
-        self.strategies = StrategyTable.load(lexicon_dir)
-        self.policy = Policy.from_value(policy)
-        self.model = model if model is not None else load_model(model_dir, trust=trust)
-        self.confidence_threshold = float(confidence_threshold)
-        self.intent_margin = float(intent_margin)
+        self.lexicon: Lexicon = Lexicon.load(lexicon_dir, extra_lexicons)
+        self.strategies: StrategyTable = StrategyTable.load(lexicon_dir)
+        self.policy: Policy = Policy.from_value(policy)
+        self.model: CompiledModel = model if model is not None else load_model(model_dir, trust=trust)
+        self.confidence_threshold: float = float(confidence_threshold)
+        self.intent_margin: float = float(intent_margin)
         emotion_head, intent_head = self.model.emotion, self.model.intent
         # a lexicon folder of your own brings its own domain words for segmentation
         domain = None if lexicon_dir is None else self.lexicon.domain_words

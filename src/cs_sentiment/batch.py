@@ -58,8 +58,8 @@ from .extras import missing_extra
 try:
     import numpy as np
     import pandas as pd
-except ImportError as exc:  # pragma: no cover - a test hides the extra
-    raise missing_extra(exc, "batch", "score_file") from None
+except ImportError as _missing:  # pragma: no cover - a test hides the extra
+    raise missing_extra(_missing, "batch", "score_file") from None
 
 from .conversation import ConversationState
 from .formats import FORMATS, Chunk, Reader, detect_encoding, file_format, open_reader, open_writer
@@ -72,7 +72,7 @@ from .times import epoch_seconds_counted
 __all__ = ["FORMATS", "MAX_OPEN_CONVERSATIONS", "FileChangedError", "ScoreSummary", "detect_encoding", "file_format",
            "score_file"]
 
-log = logging.getLogger(__name__)
+log: logging.Logger = logging.getLogger(__name__)
 
 #: With ``assume_sorted``, the state of this many most recently seen conversations is kept.
 MAX_OPEN_CONVERSATIONS = 10_000

@@ -23,7 +23,7 @@ from .extras import MissingExtraError
 
 __all__ = ["main"]
 
-log = logging.getLogger(__name__)
+log: logging.Logger = logging.getLogger(__name__)
 
 
 class _UsageError(Exception):

@@ -104,7 +104,7 @@ class ConversationState:
         self.history: deque[tuple[str, float | None]] = deque(maxlen=HISTORY_WINDOW)
         self.last_customer: ReplyContext | None = None
         self.last_ts: float | None = None
-        self.next_rank = 0
+        self.next_rank: int = 0
 
     def step(self, text: str | None, agent: bool, ts: float | None,
              typing: float | None) -> RowContext | ReplyContext | None:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import codecs
 import os
 import re
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from pathlib import Path
 
 from .extras import require
@@ -167,7 +167,7 @@ def output_wants_bom(encoding: str, bom: bool) -> bool:
     return bom or codecs.lookup(encoding).name not in _UNICODE_OUTPUTS
 
 
-def fixer(encoding: str):
+def fixer(encoding: str) -> Callable[[str], str]:
     """Undecodable bytes (kept as lone surrogates while reading) → visible ``\\xNN`` escapes."""
     enc = "utf-8" if encoding == "utf-8-sig" else encoding
 

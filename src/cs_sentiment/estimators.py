@@ -36,8 +36,8 @@ try:
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import StratifiedKFold
     from sklearn.utils.validation import check_is_fitted
-except ImportError as exc:  # pragma: no cover - a test hides the extra
-    raise missing_extra(exc, "train", "the scikit-learn estimators") from None
+except ImportError as _missing:  # pragma: no cover - a test hides the extra
+    raise missing_extra(_missing, "train", "the scikit-learn estimators") from None
 
 from .classifier import Fusion, LinearHead, Vectorizer, softmax
 from .cues import CUE_FEATURE_NAMES, scan_text
@@ -137,7 +137,7 @@ class _TextClassifier(ClassifierMixin, BaseEstimator):
             raise ValueError("y needs at least two classes")
         normalized = [normalize(t).text for t in texts]
         features: Any = FeatureAnalyzer((int(self.ngram_range[0]), int(self.ngram_range[1])), self.use_words)
-        self.vectorizer_ = TfidfVectorizer(analyzer=features,
+        self.vectorizer_: Any = TfidfVectorizer(analyzer=features,
                                            sublinear_tf=self.sublinear_tf, binary=self.binary,
                                            min_df=self.min_df, lowercase=False)
         stacked = self._stacked()
@@ -147,13 +147,13 @@ class _TextClassifier(ClassifierMixin, BaseEstimator):
             cues = self._cue_matrix(normalized)
         else:
             design = self._design(normalized, fit=True)
-        self.model_ = self._new_model().fit(design, labels)
-        self.classes_ = self.model_.classes_
+        self.model_: Any = self._new_model().fit(design, labels)
+        self.classes_: np.ndarray = self.model_.classes_
         self.n_features_in_ = 1
-        self.temperature_ = 1.0
-        self.fusion_model_ = None
+        self.temperature_: float = 1.0
+        self.fusion_model_: Any = None
         _, counts = np.unique(labels, return_counts=True)
-        self.priors_ = (np.full(len(counts), 1.0 / len(counts)) if self.class_weight == "balanced"
+        self.priors_: np.ndarray = (np.full(len(counts), 1.0 / len(counts)) if self.class_weight == "balanced"
                         else counts / counts.sum())
         folds = self._folds(labels)
         if stacked:
@@ -322,7 +322,7 @@ class IntentClassifier(_TextClassifier):
         self.cv = cv
         self.random_state = random_state
 
-    cue_weight = 1.0
+    cue_weight: float = 1.0
 
 
 class EmotionClassifier(_TextClassifier):
@@ -360,7 +360,7 @@ class EmotionClassifier(_TextClassifier):
         self.min_df = min_df
         self.cv = cv
         self.random_state = random_state
-        self.cue_weight = cue_weight
+        self.cue_weight: float = cue_weight
         self.lexicon_dir = lexicon_dir
         self.fusion = fusion
         self.fusion_C = fusion_C

@@ -21,8 +21,8 @@ from .extras import missing_extra
 try:
     import pandas as pd
     from sklearn.metrics import classification_report, confusion_matrix, f1_score
-except ImportError as exc:  # pragma: no cover - a test hides the extra
-    raise missing_extra(exc, "train", "evaluate") from None
+except ImportError as _missing:  # pragma: no cover - a test hides the extra
+    raise missing_extra(_missing, "train", "evaluate") from None
 
 from .analyzer import Analyzer
 from .cues import CUE_FEATURE_NAMES
@@ -73,7 +73,7 @@ def labels_of(frame: pd.DataFrame, col: str) -> list[str]:
     return values
 
 
-def expected_calibration_error(confidence: np.ndarray, correct: np.ndarray, bins: int = ECE_BINS) -> tuple[float, list]:
+def expected_calibration_error(confidence: np.ndarray, correct: np.ndarray, bins: int = ECE_BINS) -> tuple[float, list[dict[str, Any]]]:
     """ECE of top-label confidences, and the reliability histogram.
 
     >>> ece, hist = expected_calibration_error(np.array([0.9, 0.9, 0.6]), np.array([1, 1, 0]))
@@ -173,7 +173,7 @@ def evaluate(analyzer: Analyzer | None, data: pd.DataFrame | str | Path, *, text
     return report
 
 
-def top_features(head, n: int = 15) -> dict[str, list[tuple[str, float]]]:
+def top_features(head: Any, n: int = 15) -> dict[str, list[tuple[str, float]]]:
     """The ``n`` strongest positive features of every class of a fitted head."""
 
     names = [f.replace("\x01", "w:") for f in head.vectorizer.features()]

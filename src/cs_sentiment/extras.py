@@ -31,7 +31,7 @@ from types import ModuleType
 __all__ = ["EXTRAS", "MissingExtraError", "missing_extra", "require"]
 
 #: Extra name → the distributions it installs (kept in step with pyproject.toml by a test).
-EXTRAS = {
+EXTRAS: dict[str, tuple[str, ...]] = {
     "batch": ("pandas", "pyarrow", "charset-normalizer", "tqdm", "joblib"),
     "train": ("scikit-learn", "scipy", "pandas", "joblib", "matplotlib"),
     "spark": ("pyspark",),

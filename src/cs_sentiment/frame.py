@@ -30,14 +30,15 @@ from .extras import missing_extra
 try:
     import numpy as np
     import pandas as pd
-except ImportError as exc:  # pragma: no cover - a test hides the extra
-    raise missing_extra(exc, "batch", "score_frame") from None
+except ImportError as _missing:  # pragma: no cover - a test hides the extra
+    raise missing_extra(_missing, "batch", "score_frame") from None
 
 from .rows import (
     COLUMNS,
     MAX_CHARS,
     REPLY_COLUMNS,
     RESULT_COLUMNS,
+    Row,
     Scorer,
     contexts_in_input_order,
     contexts_in_memory,
@@ -182,7 +183,7 @@ def check_columns(columns: Sequence[Any], *, text_col: str, conversation_col: st
                          f"pass a prefix (e.g. prefix='pred_') to keep both")
 
 
-def result_columns(results: Sequence[tuple | None], errors: Sequence[str | None], *,
+def result_columns(results: Sequence[Row | None], errors: Sequence[str | None], *,
                    prefix: str = "") -> dict[str, Any]:
     """The result columns as pandas arrays (positional, so they never align on an index)."""
     out: dict[str, Any] = {}

@@ -107,8 +107,8 @@ class NormalizedText:
     original: str
     text: str
     script: Script
-    starts: array | None = None
-    ends: array | None = None
+    starts: array[int] | None = None
+    ends: array[int] | None = None
 
     def original_span(self, start: int, end: int) -> tuple[int, int]:
         """Map a half-open span of :attr:`text` to a span of :attr:`original`."""

@@ -20,7 +20,7 @@ from typing import Any, Protocol, TypeVar
 
 from .analyzer import Analyzer
 from .extras import require
-from .rows import PreparedRows, Scorer
+from .rows import PreparedRows, Row, Scorer
 
 __all__ = ["SCORERS", "WATCHDOG_SECONDS", "Unit", "score_units", "scorer_for"]
 
@@ -77,7 +77,7 @@ def _watch_parent(parent: int) -> None:
 
 
 def _score_piece(model_dir: str | None, priors: str | None, texts: list[str | None],
-                 contexts: list[Any] | None, agent: list[bool]) -> tuple[list[tuple | None], dict[int, str]]:
+                 contexts: list[Any] | None, agent: list[bool]) -> tuple[list[Row | None], dict[int, str]]:
     errors: list[str | None] = [None] * len(texts)
     results = scorer_for(model_dir, priors).score(texts, contexts, errors, agent)
     return results, {i: e for i, e in enumerate(errors) if e is not None}
@@ -89,7 +89,7 @@ def _pieces(unit: Unit, jobs: int) -> list[tuple[int, int]]:
 
 
 def score_units(units: Iterator[U], jobs: int, model_dir: str | None,
-                priors: str | None = None) -> Generator[tuple[U, list[tuple | None]], None, None]:
+                priors: str | None = None) -> Generator[tuple[U, list[Row | None]], None, None]:
     """Each unit with its result rows, in order; ``jobs`` > 1 spreads pieces of units over worker processes.
 
     A worker's failures are written into ``unit.rows.errors``. The output is the same for any ``jobs``.
@@ -108,7 +108,7 @@ def score_units(units: Iterator[U], jobs: int, model_dir: str | None,
     units_iter = iter(units)
     exhausted = False
     window = 2 * jobs
-    results: list[tuple | None] = []
+    results: list[Row | None] = []
     try:
         while True:
             while not exhausted and len(pending) < window:

@@ -39,7 +39,7 @@ if TYPE_CHECKING:  # pragma: no cover
     import numpy as np
 
 __all__ = ["CACHE_SIZE", "COLUMNS", "ISSUES_SEPARATOR", "MAX_CHARS", "REPLY_COLUMNS", "RESULT_COLUMNS", "Column",
-           "PreparedRows", "Scorer", "check_text", "contexts_in_input_order", "contexts_in_memory",
+           "PreparedRows", "Row", "Scorer", "check_text", "contexts_in_input_order", "contexts_in_memory",
            "conversation_keys", "describe_counts", "id_text", "prepare_rows", "row_value", "typing_seconds"]
 
 #: Messages longer than this many characters are not scored (``error`` says so):
@@ -52,6 +52,8 @@ CACHE_SIZE = 100_000
 ISSUES_SEPARATOR = ","
 
 CUSTOMER, REPLY, ERROR = "customer", "reply", "error"
+#: One scored message: its values in :data:`RESULT_COLUMNS` order, ``error`` left out.
+Row = tuple[Any, ...]
 
 
 @dataclass(frozen=True)
@@ -107,17 +109,17 @@ _REPLY_GETTERS = tuple((c.get if c.side == REPLY else None) for c in COLUMNS if 
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
-def analysis_row(analysis: Analysis) -> tuple:
+def analysis_row(analysis: Analysis) -> Row:
     """The result row of one customer message."""
     return tuple(None if get is None else get(analysis) for get in _CUSTOMER_GETTERS)
 
 
-def review_row(review: ReplyReview) -> tuple:
+def review_row(review: ReplyReview) -> Row:
     """The result row of one agent reply."""
     return tuple(None if get is None else get(review) for get in _REPLY_GETTERS)
 
 
-def row_value(row: tuple | None, name: str) -> Any:
+def row_value(row: Row | None, name: str) -> Any:
     """The value of column ``name`` in a result row (``None`` for a row without results)."""
     return None if row is None else row[POSITION[name]]
 
@@ -129,9 +131,9 @@ class PreparedRows:
     __slots__ = ("agent", "errors", "texts")
 
     def __init__(self, texts: list[str | None], errors: list[str | None], agent: list[bool]):
-        self.texts = texts
-        self.errors = errors
-        self.agent = agent
+        self.texts: list[str | None] = texts
+        self.errors: list[str | None] = errors
+        self.agent: list[bool] = agent
 
 
 def check_text(value: Any, max_chars: int = MAX_CHARS) -> tuple[str | None, str | None]:
@@ -315,11 +317,11 @@ class Scorer:
         if analyzer is None:
             analyzer = Analyzer.default()
         self.analyzer = analyzer
-        self._cache: dict[str, tuple] = {}
+        self._cache: dict[str, Row] = {}
         self._last: tuple[tuple[str, Any], Any] | None = None  # the last customer analysis, for its reply
 
     def score(self, texts: Sequence[str | None], contexts: Sequence[Any] | None,
-              errors: list[str | None], agent: Sequence[bool] | None = None) -> list[tuple | None]:
+              errors: list[str | None], agent: Sequence[bool] | None = None) -> list[Row | None]:
         """Result rows (``None`` where not scored); a failing analysis sets ``errors[i]``.
 
         ``agent[i]`` marks a reply: it is reviewed against the customer message in
@@ -327,7 +329,7 @@ class Scorer:
         """
         analyze = self.analyzer.analyze
         cache = self._cache
-        out: list[tuple | None] = [None] * len(texts)
+        out: list[Row | None] = [None] * len(texts)
         for i, text in enumerate(texts):
             if text is None:
                 continue
@@ -355,7 +357,7 @@ class Scorer:
             out[i] = row
         return out
 
-    def _review(self, customer: str, ctx: RowContext | None, reply: str) -> tuple:
+    def _review(self, customer: str, ctx: RowContext | None, reply: str) -> Row:
         last = self._last
         if last is not None and last[0] == (customer, ctx):
             analysis = last[1]

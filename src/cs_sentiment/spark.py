@@ -33,10 +33,10 @@ try:
     from pyspark.sql import DataFrame
     from pyspark.sql import functions as F
     from pyspark.sql.types import BooleanType, DoubleType, LongType, StringType, StructField, StructType
-except ImportError as exc:  # pragma: no cover - exercised by a test that hides pyspark
+except ImportError as _missing:  # pragma: no cover - exercised by a test that hides pyspark
     raise ImportError(
         "cs_sentiment.spark needs PySpark, which is an optional extra: pip install 'cs-sentiment[spark]'"
-    ) from exc
+    ) from _missing
 
 from .frame import check_columns, score_with
 from .parallel import scorer_for

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from .rows import describe_counts, id_text, row_value
+from .rows import Row, describe_counts, id_text, row_value
 from .times import timeless_message
 
 __all__ = ["ERROR_EXAMPLES", "REPLY_AGENTS_SHOWN", "ScoreSummary", "Tally", "describe_replies"]
@@ -147,13 +147,15 @@ class Tally:
 
     def __init__(self) -> None:
         self.timeless = 0
-        self.rows = self.errors = self.agent = 0
+        self.rows: int = 0
+        self.errors: int = 0
+        self.agent: int = 0
         self.emotions: Counter[str] = Counter()
         self.intents: Counter[str] = Counter()
         self.examples: list[tuple[int, str]] = []
         self.reviews: dict[str, list[int]] = {}  # agent -> [replies, score sum, poor]
 
-    def add(self, start: int, results: Sequence[tuple | None], errors: Sequence[str | None],
+    def add(self, start: int, results: Sequence[Row | None], errors: Sequence[str | None],
             agent: Sequence[bool], agents: Sequence[Any] | None = None) -> None:
         """Count one chunk: rows numbered from ``start``, their result rows, errors, agent flags and agent names."""
         self.rows += len(results)

@@ -30,8 +30,8 @@ try:
     import pandas as pd
     from sklearn.base import clone
     from sklearn.model_selection import StratifiedKFold, cross_val_score
-except ImportError as exc:  # pragma: no cover - a test hides the extra
-    raise missing_extra(exc, "train", "training") from None
+except ImportError as _missing:  # pragma: no cover - a test hides the extra
+    raise missing_extra(_missing, "train", "training") from None
 
 from ._version import __version__
 from .analyzer import Analyzer

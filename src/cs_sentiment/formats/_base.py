@@ -20,11 +20,11 @@ from glob import escape as glob_escape
 from pathlib import Path
 from typing import Any
 
-from ..rows import FLOAT_POSITIONS, RESULT_COLUMNS
+from ..rows import FLOAT_POSITIONS, RESULT_COLUMNS, Row
 
 __all__ = ["MAX_FIELD_CHARS", "TEXT_DECIMALS", "Chunk", "FileFormat", "Reader", "Writer", "result_rows", "text_value"]
 
-log = logging.getLogger("cs_sentiment.batch")
+log: logging.Logger = logging.getLogger("cs_sentiment.batch")
 
 #: Longest CSV/TSV value read (the csv module stops at 128 KiB by default); a
 #: longer text is kept in the output and marked, never split into rows.
@@ -42,12 +42,12 @@ class Chunk:
 
     def __init__(self, start: int, columns: dict[str, list[Any]], errors: list[str | None], n: int,
                  records: list[dict[str, Any]] | None = None, arrow: Any = None):
-        self.start = start
-        self.columns = columns  # name -> list of values (empty when the rows came as an Arrow batch)
-        self.errors = errors
-        self.n = n
-        self.records = records  # JSONL: the parsed objects, written back as they were
-        self.arrow = arrow  # Parquet: the pyarrow RecordBatch, written back as it was
+        self.start: int = start
+        self.columns: dict[str, list[Any]] = columns  # name -> values (empty when the rows came as an Arrow batch)
+        self.errors: list[str | None] = errors
+        self.n: int = n
+        self.records: list[dict[str, Any]] | None = records  # JSONL: the parsed objects, written back as they were
+        self.arrow: Any = arrow  # Parquet: the pyarrow RecordBatch, written back as it was
 
     def values(self, name: str) -> list[Any]:
         """One column as a list of Python values."""
@@ -75,8 +75,8 @@ class Reader:
     columns: list[str]
     text_col: str = "text"
     encoding: str | None = None
-    wants_bom = False
-    values_are_text = False
+    wants_bom: bool = False
+    values_are_text: bool = False
     total_rows: int | None = None
     arrow_schema: Any = None
 
@@ -89,15 +89,15 @@ class Writer:
     """Writes to a temporary file beside the output; :meth:`commit` renames it, :meth:`abort` deletes it."""
 
     def __init__(self, dst: Path, reader: Reader, prefix: str):
-        self.dst = dst
-        self.reader = reader
-        self.names = list(reader.columns)
-        self.result_names = [prefix + c for c in RESULT_COLUMNS]
+        self.dst: Path = dst
+        self.reader: Reader = reader
+        self.names: list[str] = list(reader.columns)
+        self.result_names: list[str] = [prefix + c for c in RESULT_COLUMNS]
         dst.parent.mkdir(parents=True, exist_ok=True)
         _remove_stale_parts(dst)
         fd, tmp = tempfile.mkstemp(prefix=f".{dst.name}.{os.getpid()}.", suffix=".part", dir=dst.parent)
         os.close(fd)
-        self.tmp = Path(tmp)
+        self.tmp: Path = Path(tmp)
         try:
             self._open(prefix)
         except BaseException:
@@ -107,7 +107,7 @@ class Writer:
     def _open(self, prefix: str) -> None:
         raise NotImplementedError
 
-    def write(self, chunk: Chunk, results: list[tuple | None], errors: list[str | None]) -> None:
+    def write(self, chunk: Chunk, results: list[Row | None], errors: list[str | None]) -> None:
         raise NotImplementedError
 
     def _close(self) -> None:
@@ -146,7 +146,7 @@ def _alive(pid: int) -> bool:
 
 
 
-def result_rows(results: list[tuple | None], errors: list[str | None], decimals: int | None) -> list[list[Any]]:
+def result_rows(results: list[Row | None], errors: list[str | None], decimals: int | None) -> list[list[Any]]:
     """Per row: the result values (``None`` where empty), the error last."""
     empty = [None] * (len(RESULT_COLUMNS) - 1)
     out = []

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from ..encodings import decode_errors, decoded_lines, fixer, output_wants_bom, resolve_encoding
+from ..rows import Row
 from ._base import MAX_FIELD_CHARS, SURROGATE, TEXT_DECIMALS, Chunk, FileFormat, Reader, Writer, result_rows, text_value
 
 __all__ = ["FORMATS", "DelimitedReader", "DelimitedWriter"]
@@ -64,16 +65,16 @@ def _large_fields() -> Iterator[None]:
 class DelimitedReader(Reader):
     """CSV (quoted the CSV way) and TSV (no quoting: every line is read as written)."""
 
-    values_are_text = True
+    values_are_text: bool = True
 
     def __init__(self, path: Path, delimiter: str, encoding: str, bom: bool):
         self.path = path
         self.delimiter = delimiter
         # TSV exports carry no quoting: a value starting with " is text, not a quoted field.
         self.quoting: Literal[0, 1, 2, 3] = csv.QUOTE_NONE if delimiter == "\t" else csv.QUOTE_MINIMAL
-        self.encoding = encoding
+        self.encoding: str | None = encoding
         self.text_encoding = encoding  # what the lines are decoded with (``encoding``, never None)
-        self.wants_bom = output_wants_bom(encoding, bom)
+        self.wants_bom: bool = output_wants_bom(encoding, bom)
         self._fix = fixer(encoding)
         with self._open() as f, _large_fields():
             header = None
@@ -87,7 +88,7 @@ class DelimitedReader(Reader):
         dupes = sorted({h for h in header if header.count(h) > 1})
         if dupes:
             raise ValueError(f"{path}: the header repeats column name(s) {', '.join(map(repr, dupes))}")
-        self.columns = header
+        self.columns: list[str] = header
 
     def _open(self) -> Any:
         return open(self.path, encoding=self.text_encoding, errors=decode_errors(self.text_encoding), newline="")
@@ -240,24 +241,24 @@ class DelimitedWriter(Writer):
 
     def _open(self, prefix: str) -> None:
         bom, delimiter = self.bom, self.delimiter
-        self.file = open(self.tmp, "w", encoding="utf-8-sig" if bom else "utf-8", errors="backslashreplace",
+        self._file = open(self.tmp, "w", encoding="utf-8-sig" if bom else "utf-8", errors="backslashreplace",
                          newline="")
-        self.csv = csv.writer(self.file, delimiter=delimiter, lineterminator="\n") if delimiter == "," \
-            else _TsvWriter(self.file)
-        self.csv.writerow(self.names + self.result_names)
+        self._rows = csv.writer(self._file, delimiter=delimiter, lineterminator="\n") if delimiter == "," \
+            else _TsvWriter(self._file)
+        self._rows.writerow(self.names + self.result_names)
 
-    def write(self, chunk: Chunk, results: list[tuple | None], errors: list[str | None]) -> None:
+    def write(self, chunk: Chunk, results: list[Row | None], errors: list[str | None]) -> None:
         originals = [chunk.values(name) for name in self.names]
         if not self.reader.values_are_text:
             originals = [[text_value(v) for v in col] for col in originals]
         extra = result_rows(results, errors, TEXT_DECIMALS)  # None, floats and bools: csv writes them as they are
-        self.csv.writerows([*orig, *res] for orig, res in zip(zip(*originals, strict=True), extra, strict=True))
+        self._rows.writerows([*orig, *res] for orig, res in zip(zip(*originals, strict=True), extra, strict=True))
 
     def _close(self) -> None:
-        if hasattr(self, "file") and not self.file.closed:
-            self.file.flush()
-            os.fsync(self.file.fileno())
-            self.file.close()
+        if hasattr(self, "_file") and not self._file.closed:
+            self._file.flush()
+            os.fsync(self._file.fileno())
+            self._file.close()
 
 
 class _TsvWriter:
@@ -267,13 +268,13 @@ class _TsvWriter:
     _ESCAPES = str.maketrans({"\t": "\\t", "\n": "\\n", "\r": "\\r"})
 
     def __init__(self, file: Any):
-        self.file = file
+        self._file = file
 
     def writerow(self, row: Sequence[Any]) -> None:
-        self.file.write(self._line(row))
+        self._file.write(self._line(row))
 
     def writerows(self, rows: Iterable[Sequence[Any]]) -> None:
-        self.file.writelines(map(self._line, rows))
+        self._file.writelines(map(self._line, rows))
 
     def _line(self, row: Sequence[Any]) -> str:
         return "\t".join("" if v is None else str(v).translate(self._ESCAPES) for v in row) + "\n"

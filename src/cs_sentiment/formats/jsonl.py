@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from ..encodings import decode_errors, fixer, output_wants_bom, resolve_encoding
+from ..rows import Row
 from ._base import SURROGATE, TEXT_DECIMALS, Chunk, FileFormat, Reader, Writer, result_rows
 
 __all__ = ["FORMATS", "JsonlReader", "JsonlWriter"]
@@ -23,10 +24,10 @@ class JsonlReader(Reader):
 
     def __init__(self, path: Path, encoding: str, bom: bool, text_col: str):
         self.path = path
-        self.encoding = encoding
+        self.encoding: str | None = encoding
         self.text_encoding = encoding  # what the lines are decoded with (``encoding``, never None)
         self.text_col = text_col
-        self.wants_bom = output_wants_bom(encoding, bom)
+        self.wants_bom: bool = output_wants_bom(encoding, bom)
         self._fix = fixer(encoding)
         kinds: dict[str, set[str]] = {}
         n = 0
@@ -37,8 +38,8 @@ class JsonlReader(Reader):
                     kinds.setdefault(k, set()).add(_json_kind(v))
         if n == 0:
             raise ValueError(f"{path} is empty: no JSON lines")
-        self.total_rows = n
-        self.columns = list(kinds)
+        self.total_rows: int | None = n
+        self.columns: list[str] = list(kinds)
         self.kinds = kinds
 
     def _objects(self) -> Iterator[tuple[dict[str, Any] | None, str | None, str]]:
@@ -106,9 +107,9 @@ def _json_kind(value: Any) -> str:
 
 class JsonlWriter(Writer):
     def _open(self, prefix: str) -> None:
-        self.file = open(self.tmp, "w", encoding="utf-8", errors="backslashreplace", newline="\n")
+        self._file = open(self.tmp, "w", encoding="utf-8", errors="backslashreplace", newline="\n")
 
-    def write(self, chunk: Chunk, results: list[tuple | None], errors: list[str | None]) -> None:
+    def write(self, chunk: Chunk, results: list[Row | None], errors: list[str | None]) -> None:
         names = self.result_names
         extra = result_rows(results, errors, TEXT_DECIMALS)
         if chunk.records is not None:
@@ -122,13 +123,13 @@ class JsonlWriter(Writer):
             obj.update(zip(names, res, strict=True))
             lines.append(json.dumps(obj, ensure_ascii=False, default=str))
         if lines:
-            self.file.write("\n".join(lines) + "\n")
+            self._file.write("\n".join(lines) + "\n")
 
     def _close(self) -> None:
-        if hasattr(self, "file") and not self.file.closed:
-            self.file.flush()
-            os.fsync(self.file.fileno())
-            self.file.close()
+        if hasattr(self, "_file") and not self._file.closed:
+            self._file.flush()
+            os.fsync(self._file.fileno())
+            self._file.close()
 
 
 def _json_value(value: Any) -> Any:

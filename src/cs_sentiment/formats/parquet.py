@@ -11,7 +11,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from ..rows import COLUMNS
+from ..rows import COLUMNS, Row
 from ._base import Chunk, FileFormat, Reader, Writer, result_rows, text_value
 
 __all__ = ["FORMATS", "ParquetReader", "ParquetWriter"]
@@ -30,12 +30,12 @@ class ParquetReader(Reader):
             self._file = pq.ParquetFile(path)
         except Exception as exc:  # pyarrow raises its own ArrowInvalid/OSError kinds for a broken file
             raise ValueError(f"{path}: not a readable Parquet file: {exc}") from None
-        self.arrow_schema = self._file.schema_arrow
-        self.columns = list(self.arrow_schema.names)
+        self.arrow_schema: Any = self._file.schema_arrow
+        self.columns: list[str] = list(self.arrow_schema.names)
         dupes = sorted({c for c in self.columns if self.columns.count(c) > 1})
         if dupes:
             raise ValueError(f"{path}: the schema repeats column name(s) {', '.join(map(repr, dupes))}")
-        self.total_rows = self._file.metadata.num_rows
+        self.total_rows: int | None = self._file.metadata.num_rows
 
     def chunks(self, chunksize: int, only: Sequence[str] | None = None) -> Iterator[Chunk]:
         import pyarrow.parquet as pq
@@ -64,10 +64,10 @@ class ParquetWriter(Writer):
         results = [pa.field(prefix + c.name, types[c.dtype]) for c in COLUMNS]
         # pandas' note in the schema (dtypes, index) is kept: pandas reads the new columns too
         metadata = None if reader.arrow_schema is None else reader.arrow_schema.metadata
-        self.schema = pa.schema(originals + results, metadata=metadata)
+        self.schema: Any = pa.schema(originals + results, metadata=metadata)
         self.writer = pq.ParquetWriter(self.tmp, self.schema)
 
-    def write(self, chunk: Chunk, results: list[tuple | None], errors: list[str | None]) -> None:
+    def write(self, chunk: Chunk, results: list[Row | None], errors: list[str | None]) -> None:
         pa = self.pa
         if chunk.arrow is not None:
             arrays = list(chunk.arrow.columns)
