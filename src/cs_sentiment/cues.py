@@ -139,9 +139,11 @@ class Matcher(Protocol):
     @property
     def emoji(self) -> Mapping[str, Entry]:
         """Unicode emoji graphemes (see :func:`~cs_sentiment.normalize.emoji_key`) to their entry."""
+        ...
 
     def scan(self, text: str) -> list[tuple[int, int, tuple[Entry, ...]]]:
         """Every occurrence of every term in ``text`` as ``(start, end, entries)``."""
+        ...
 
 
 # --- constants, with their origin -------------------------------------------
@@ -161,10 +163,8 @@ NEGATION_SCALAR = 0.74
 #: What a negated emotion turns into. Negated praise is disappointment
 #: (不开心); negated disappointment is mild satisfaction (一点也不失望); a
 #: negated worry, hurry, doubt or anger is no emotion at all (不急, 不担心).
-NEGATION_FLIP: dict[str, str | None] = {
-    "satisfied": "disappointed", "disappointed": "satisfied", "angry": None, "anxious": None,
-    "impatient": None, "confused": None, "hesitant": None,
-}
+NEGATION_FLIP: dict[str, str | None] = {"satisfied": "disappointed", "disappointed": "satisfied", "angry": None,
+                                        "anxious": None, "impatient": None, "confused": None, "hesitant": None}
 #: VADER's _but_check: words before "but" weigh 0.5, after it 1.5.
 CONTRAST_BEFORE = 0.5
 CONTRAST_AFTER = 1.5
@@ -196,8 +196,7 @@ HISTORY_REPEAT_BOOST = 0.15
 MAX_HISTORY = 20
 #: Evidence kept for one message (the strongest, shown in message order).
 MAX_EVIDENCE = 64
-#: Emotion-model features are computed on at most this many characters; the
-#: longest rant in our corpus is under 500.
+#: Emotion-model features read at most this many characters (our longest rant is under 500).
 MAX_SCAN_CHARS = 200_000
 
 _CLAUSE_BREAK = re.compile(r"[,.!?;:，。！？；：、~～\n…]")
