@@ -364,3 +364,35 @@ def test_table_without_a_catch_all_rule_is_an_error(lexicon_copy):
     path.write_text("\n".join(lines[:-1]) + "\n", encoding="utf-8")
     with pytest.raises(LexiconFormatError, match="strategy_rules.tsv"):
         StrategyTable.load(lexicon_copy)
+
+
+def test_a_chosen_strategy_writes_its_opening_when_first_read_and_behaves_as_a_plain_one():
+    import dataclasses
+    import pickle
+
+    from cs_sentiment import Analyzer, Strategy
+
+    # given
+    chosen = Analyzer.default().analyze("等了一个星期还没发货，太失望了").strategy
+    # when
+    plain = Strategy(chosen.id, chosen.steps, chosen.priority, chosen.opening, chosen.covers, chosen.outline)
+    # then
+    assert chosen.opening and chosen.outline
+    assert chosen == plain and plain == chosen and hash(chosen) == hash(plain)
+    assert repr(chosen) == repr(plain) and repr(chosen).startswith("Strategy(id=")
+    assert pickle.loads(pickle.dumps(chosen)) == plain
+    assert dataclasses.asdict(chosen) == dataclasses.asdict(plain)
+    assert chosen.to_dict() == plain.to_dict()
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        chosen.opening = "x"  # type: ignore[misc]
+
+
+def test_many_threads_reading_one_unwritten_opening_all_see_the_same_sentence():
+    from concurrent.futures import ThreadPoolExecutor
+
+    from cs_sentiment import Analyzer
+
+    strategies = [Analyzer.default().analyze(m).strategy for m in ("在吗", "怎么还没到？？", "唔該幫我查下單")]
+    with ThreadPoolExecutor(8) as pool:
+        seen = list(pool.map(lambda s: (s.opening, s.outline), strategies * 50))
+    assert {x for x in seen} == {(s.opening, s.outline) for s in strategies}

@@ -15,9 +15,11 @@ in the customer's script and region, promising only what a business policy allow
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .exceptions import LexiconFormatError
 from .labels import Emotion, Intent, Priority, Step, StrategyId, intensity_level
@@ -156,9 +158,81 @@ class StrategyTable:
         if asks:
             at = 1 if steps and steps[0] == Step.ACKNOWLEDGE_EMOTION else 0
             steps.insert(at, Step.CLARIFY)
-        variant = script_variant(str(script), seed)
+        compose = functools.partial(self._write, rule.strategy.value, emotion, intensity, topic or intent,
+                                    tuple(steps), str(script), seed, asks, policy)
+        return _ComposedStrategy(rule.strategy, tuple(steps), priority, covers, compose)
+
+    def _write(self, strategy: str, emotion: str, intensity: float, intent: str, steps: tuple[Step, ...],
+               script: str, seed: str, unsure: bool, policy: Policy | None) -> tuple[str, tuple[str, ...]]:
+        """The opening and the outline of a chosen plan (composed when first read)."""
+        variant = script_variant(script, seed)
         step_ids = tuple(str(s) for s in steps)
-        opening = self.parts.compose(strategy=rule.strategy.value, emotion=emotion,
-                                     level=intensity_level(intensity).value, intent=topic or intent,
-                                     steps=step_ids, variant=variant, seed=seed, unsure=asks, policy=policy)
-        return Strategy(rule.strategy, tuple(steps), priority, opening, covers, self.parts.outline(step_ids, variant))
+        opening = self.parts.compose(strategy=strategy, emotion=emotion, level=intensity_level(intensity).value,
+                                     intent=intent, steps=step_ids, variant=variant, seed=seed, unsure=unsure,
+                                     policy=policy)
+        return opening, self.parts.outline(step_ids, variant)
+
+
+_OPENING = Strategy.__dict__["opening"]  # the slots that hold a composed strategy's text once written
+_OUTLINE = Strategy.__dict__["outline"]
+
+
+class _ComposedStrategy(Strategy):
+    """A :class:`~cs_sentiment.results.Strategy` whose opening and outline are written when first read.
+
+    Routing and batch scoring read only ``id`` and ``priority``; composing the
+    sentence is a tenth of an analysis, so it waits until someone reads it. It
+    equals, hashes, prints and pickles as the plain :class:`Strategy` of the same values.
+    """
+
+    __slots__ = ("_compose",)
+    _compose: Callable[[], tuple[str, tuple[str, ...]]]
+
+    def __init__(self, id: StrategyId, steps: tuple[Step, ...], priority: Priority, covers: tuple[str, ...],
+                 compose: Callable[[], tuple[str, tuple[str, ...]]]):
+        # Strategy's own frozen __init__ would assign through the properties below: set the slots directly.
+        put = object.__setattr__
+        put(self, "id", id)
+        put(self, "steps", steps)
+        put(self, "priority", priority)
+        put(self, "covers", covers)
+        put(self, "_compose", compose)
+        _OPENING.__set__(self, None)
+        _OUTLINE.__set__(self, ())
+
+    def _written(self) -> None:
+        opening, outline = self._compose()  # pure and deterministic: two threads write the same values
+        _OUTLINE.__set__(self, outline)
+        _OPENING.__set__(self, opening)
+
+    @property
+    def opening(self) -> str:  # pyright: ignore[reportIncompatibleVariableOverride] - read-only, as frozen
+        """A sentence an agent can send, in the customer's script."""
+        if _OPENING.__get__(self) is None:
+            self._written()
+        return _OPENING.__get__(self)
+
+    @property
+    def outline(self) -> tuple[str, ...]:  # pyright: ignore[reportIncompatibleVariableOverride]
+        """One short line per step, in the customer's script."""
+        if _OPENING.__get__(self) is None:
+            self._written()
+        return _OUTLINE.__get__(self)
+
+    def _plain(self) -> Strategy:
+        return Strategy(self.id, self.steps, self.priority, self.opening, self.covers, self.outline)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Strategy):
+            return (self.id, self.steps, self.priority, self.opening, self.covers, self.outline) == (
+                other.id, other.steps, other.priority, other.opening, other.covers, other.outline)
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(self._plain())
+
+    def __repr__(self) -> str:
+        return repr(self._plain())
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return Strategy, (self.id, self.steps, self.priority, self.opening, self.covers, self.outline)
