@@ -110,3 +110,23 @@ def test_importing_the_library_does_not_build_rjiebas_default_dictionary(python_
     result = python_runner("import sys, cs_sentiment as c; c.analyze('我要退款'); "
                            "print('rjieba' in sys.modules, 'rjieba.rjieba' in sys.modules)")
     assert result.stdout.split() in (["False", "True"], ["False", "False"]), result.stderr
+
+
+def test_a_run_that_no_longer_word_is_made_of_cannot_tie_and_stays_on_the_fast_engine():
+    from cs_sentiment import tokenize as module
+
+    assert not module._can_tie("订单0000000到了吗", None)  # digits folded to 0: no word is made of 0
+    assert not module._can_tie("在吗!!!......", None)
+    assert module._can_tie("哈哈哈", None) and module._can_tie("最最最讨厌", None)
+    assert module._can_tie("0001哈1哈1哈", None)  # a run of 0s does not hide the 1哈 run that starts inside it
+
+
+@pytest.mark.parametrize("text", ["订单0000000到了吗???", "会员00000：退款0000元!!!", "0000哈哈哈0000", "。。。000最最最",
+                                  "好的好的好的0000", "aaaa退款aaaa"])
+def test_both_engines_agree_on_messages_with_long_runs(text):
+    from cs_sentiment import tokenize as module
+
+    if module.engine() != "rjieba":
+        pytest.skip("rjieba is not installed here")
+    fast = module._get_fast(None).cut(text, module.USE_HMM)
+    assert fast == module.get_tokenizer().lcut(text, HMM=module.USE_HMM) == module.tokenize(text)

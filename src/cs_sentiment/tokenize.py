@@ -18,7 +18,8 @@ Two engines read that one dictionary:
   missing, and the few messages where the two could differ. Both maximise
   the same route probability; they differ only in how they break an exact
   tie, and a tie needs the same words in another order, which only a unit
-  repeated three times in a row can give (最最最, 哈哈哈, 好的好的好的): such
+  repeated three times in a row can give (最最最, 哈哈哈, 好的好的好的), and
+  only when a longer word is made of it (not 0000 in an order number): such
   messages (:data:`_TIE_PRONE`) go to jieba. ``tests/test_tokenize.py`` checks
   that both give the same tokens on every corpus message.
 
@@ -55,15 +56,19 @@ JIEBA_MIN_FREQ = 20
 #: short message, measured here) and adds little on top of character n-grams.
 USE_HMM = False
 #: Where two routes can tie: the same words in another order (u·uu against uu·u)
-#: need a unit of 1-4 characters repeated at least three times in a row. These go
-#: to the reference jieba.
-_TIE_PRONE = re.compile(r"(.{1,4})\1\1", re.DOTALL)
+#: need a unit of 1-4 characters repeated at least three times in a row, and a
+#: word of two or more characters made of that unit. Such messages go to the
+#: reference jieba; a run of characters no longer word holds (0000, !!!, ……) cannot
+#: tie. Every start is tried (a lookahead), so one run never hides another.
+_TIE_PRONE = re.compile(r"(?=(.{1,4})\1\1)", re.DOTALL)
 
 DomainWords = tuple[tuple[str, int], ...]
 _lock = threading.Lock()
 #: Engines by their domain words (``None``: the packaged ones); a handful at most.
 _tokenizers: dict[DomainWords | None, Any] = {}
 _fast: dict[DomainWords | None, Any] = {}
+#: Characters that occur in a word of two or more characters, by domain words (built when first needed).
+_word_chars: dict[DomainWords | None, frozenset[str]] = {}
 
 
 def _import_jieba() -> Any:
@@ -182,6 +187,33 @@ def _get_fast(domain_words: DomainWords | None) -> Any:
             return _fast[domain_words]
 
 
+def _in_words(domain_words: DomainWords | None) -> frozenset[str]:
+    chars = _word_chars.get(domain_words)
+    if chars is None:
+        with _lock:
+            chars = _word_chars.get(domain_words)
+            if chars is None:
+                found: set[str] = set()
+                for line in _dictionary().decode("utf-8").splitlines():
+                    word = line.split(" ", 1)[0]
+                    if len(word) > 1:
+                        found.update(word)
+                found.update(ch for word, _ in _domain(domain_words) if len(word) > 1 for ch in word)
+                chars = _word_chars[domain_words] = frozenset(found)
+    return chars
+
+
+def _can_tie(text: str, domain_words: DomainWords | None) -> bool:
+    """Whether two best routes could tie: a unit repeated three times that a longer word is made of."""
+    chars = None
+    for match in _TIE_PRONE.finditer(text):
+        if chars is None:
+            chars = _in_words(domain_words)
+        if not chars.isdisjoint(match.group(1)):
+            return True
+    return False
+
+
 def engine() -> str:
     """Which engine segments messages that cannot tie: ``"rjieba"`` or ``"jieba"``."""
     return "rjieba" if _get_fast(None) is not None else "jieba"
@@ -202,6 +234,6 @@ def tokenize(text: str, domain_words: DomainWords | None = None) -> list[str]:
     if not text:
         return []
     fast = _get_fast(domain_words)
-    if fast is not None and not _TIE_PRONE.search(text):
+    if fast is not None and not _can_tie(text, domain_words):
         return fast.cut(text, USE_HMM)
     return get_tokenizer(domain_words).lcut(text, HMM=USE_HMM)
