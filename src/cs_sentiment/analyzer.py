@@ -24,7 +24,7 @@ import numpy as np
 
 from . import scoring
 from .context import Context
-from .cues import scan_context, scan_text
+from .cues import TextCues, scan_context, scan_text
 from .exceptions import InvalidInputError
 from .features import MAX_FEATURE_CHARS, FeatureAnalyzer
 from .labels import (
@@ -37,7 +37,7 @@ from .labels import (
     polarity_of,
 )
 from .lexicon import Lexicon
-from .normalize import bigrams, normalize
+from .normalize import NormalizedText, bigrams, normalize
 from .openings import Policy
 from .persistence import CompiledModel, load_model, save_model
 from .priors import em_priors, logit_shift, read_priors
@@ -58,6 +58,7 @@ WARM_UP_MESSAGE = "請問訂單好了嗎？👍🏽👨\u200d👩\u200d👧[微�
 _WARM_UP_LOCK = threading.Lock()
 
 _EMOTION_IDS = tuple(e.value for e in Emotion)
+_FIRST_ROW = np.zeros(1, dtype=np.intp)
 
 
 class Analyzer:
@@ -268,12 +269,17 @@ class Analyzer:
             return scoring.softmax(e_logits, emotion.temperature), scoring.softmax(i_logits, intent.temperature)
         n = self._n_emotions
         vectorizer = emotion.vectorizer
-        columns = [j for j in map(vectorizer.vocabulary.get, feats) if j is not None]
         z = self._joint_intercept.copy()
+        if vectorizer.binary:
+            active = set(map(vectorizer.vocabulary.get, feats))
+            active.discard(None)
+            columns = list(active)
+        else:
+            columns = [j for j in map(vectorizer.vocabulary.get, feats) if j is not None]
         if columns:
             if vectorizer.binary:
-                rows = self._joint.take(np.array(list(set(columns)), dtype=np.intp), axis=0)
-                summed = rows.sum(axis=0)
+                rows = self._joint.take(np.array(columns, dtype=np.intp), axis=0)
+                summed = np.add.reduceat(rows, _FIRST_ROW, axis=0)[0]  # row by row, as _predict_many adds
                 squared_norm = summed[-1]
             else:
                 counts = Counter(columns)
@@ -291,6 +297,44 @@ class Analyzer:
             e_logits = emotion.fusion.logits_one(e_logits, np.asarray(cue_features, dtype=np.float64))
         return (scoring.softmax((e_logits + self._emotion_bias).tolist(), emotion.temperature),
                 scoring.softmax(z[n:].tolist(), intent.temperature))
+
+    def _predict_many(self, items: Sequence[tuple[str, tuple[float, ...]]]) -> list[tuple[list[float], list[float]]]:
+        """:meth:`_predict` of many messages with one product for all: the same numbers, to float rounding.
+
+        The active rows of every message are gathered and summed per message in
+        one call each (``np.add.reduceat`` adds rows in the order one message's
+        ``sum`` does), the fusion stage and the softmax run on the whole batch.
+        """
+        emotion, intent = self.model.emotion, self.model.intent
+        joint = self._joint
+        if joint is None or not emotion.vectorizer.binary or not items:
+            return [self._predict(text, cues) for text, cues in items]
+        n = self._n_emotions
+        lookup = emotion.vectorizer.vocabulary.get
+        index: list[int | None] = []  # never None: discarded below
+        starts: list[int] = []
+        active: list[int] = []
+        for k, (text, _) in enumerate(items):
+            columns = set(map(lookup, self._features(text)))
+            columns.discard(None)  # built as in _predict, so the rows come in the same order
+            if columns:
+                active.append(k)
+                starts.append(len(index))
+                index.extend(columns)
+        z = np.tile(self._joint_intercept, (len(items), 1))
+        if active:
+            summed = np.add.reduceat(joint.take(np.array(index, dtype=np.intp), axis=0), starts, axis=0)
+            norms = np.sqrt(summed[:, -1].astype(np.float64)).astype(np.float32)
+            z[active] += summed[:, :-1] / norms[:, None]
+        cues = np.array([c for _, c in items], dtype=np.float64)
+        if emotion.cue_coef is not None:
+            z[:, :n] += cues @ emotion.cue_coef
+        e_logits = z[:, :n]
+        if emotion.fusion is not None:
+            e_logits = emotion.fusion.logits(e_logits, cues)
+        e_p = _softmax_rows((e_logits + self._emotion_bias) / emotion.temperature)
+        i_p = _softmax_rows(z[:, n:] / intent.temperature)
+        return list(zip(e_p.tolist(), i_p.tolist(), strict=True))
 
     def _clause_intent(self, text: str, main: int) -> int:
         """A second intent read clause by clause (我要退款，而且我要投诉…); -1 when none is clear.
@@ -354,6 +398,11 @@ class Analyzer:
             return self._blank(norm.script, ctx)
         text_cues = scan_text(norm, self.lexicon)
         emotion_p, intent_p = self._predict(norm.text, text_cues.features)
+        return self._finish(norm, text_cues, ctx, emotion_p, intent_p)
+
+    def _finish(self, norm: NormalizedText, text_cues: TextCues, ctx: Context, emotion_p: list[float],
+                intent_p: list[float]) -> Analysis:
+        """Everything after the two models: context, short messages, intensity, risk, strategy."""
         lexicon_valence = scoring.lexicon_valence(text_cues.emotion_strength, text_cues.emphasis)
         context_cues = scan_context(ctx, norm, lexicon_valence, self._history_digest)
 
@@ -434,7 +483,17 @@ class Analyzer:
             raise InvalidInputError("messages must be a sequence of str, got a single str; use analyze()")
         if contexts is not None and len(contexts) != len(messages):
             raise ValueError(f"contexts has {len(contexts)} items for {len(messages)} messages")
-        return [self.analyze(m, None if contexts is None else contexts[i]) for i, m in enumerate(messages)]
+        for i, message in enumerate(messages):
+            if not isinstance(message, str):
+                raise InvalidInputError(f"messages[{i}] must be a str, got {type(message).__name__}: {message!r:.60}")
+        ctxs = [Context.from_value(None if contexts is None else contexts[i]) for i in range(len(messages))]
+        norms = [normalize(m) for m in messages]
+        read = [(i, norm, scan_text(norm, self.lexicon)) for i, norm in enumerate(norms) if norm.text]
+        probabilities = self._predict_many([(norm.text, cues.features) for _, norm, cues in read])
+        out: list[Analysis | None] = [None] * len(messages)
+        for (i, norm, cues), (emotion_p, intent_p) in zip(read, probabilities, strict=True):
+            out[i] = self._finish(norm, cues, ctxs[i], emotion_p, intent_p)
+        return [a if a is not None else self._blank(norms[i].script, ctxs[i]) for i, a in enumerate(out)]
 
     def _blank(self, script: Script, ctx: Context) -> Analysis:
         """An empty or blank message: a valid neutral analysis with zero intensity."""
@@ -453,6 +512,11 @@ class Analyzer:
             strategy=strategy, evidence=(), script=script, confidence=1.0,
             needs_human=False,
         )
+
+
+def _softmax_rows(logits: np.ndarray) -> np.ndarray:
+    exp = np.exp(logits - logits.max(axis=1, keepdims=True))
+    return exp / exp.sum(axis=1, keepdims=True)
 
 
 def history_digest(message: str, lexicon: Lexicon) -> tuple[set[str] | None, float]:

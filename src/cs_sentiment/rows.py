@@ -48,6 +48,9 @@ MAX_CHARS = 10_000
 #: Distinct context-free messages whose results a scorer remembers (a repeated "在吗"
 #: or "谢谢" is analysed once); cleared when full.
 CACHE_SIZE = 100_000
+#: Customer messages analysed together (one matrix product each): large enough
+#: that numpy's per-call cost vanishes, small enough to stay a few MB.
+BATCH = 256
 #: Separates the failed checks in ``reply_issues`` (check names never contain it).
 ISSUES_SEPARATOR = ","
 
@@ -318,7 +321,8 @@ class Scorer:
             analyzer = Analyzer.default()
         self.analyzer = analyzer
         self._cache: dict[str, Row] = {}
-        self._last: tuple[tuple[str, Any], Any] | None = None  # the last customer analysis, for its reply
+        #: Customer analyses of this call by (text, context), for the replies that answer them.
+        self._seen: dict[tuple[str, Any], Analysis] = {}
 
     def score(self, texts: Sequence[str | None], contexts: Sequence[Any] | None,
               errors: list[str | None], agent: Sequence[bool] | None = None) -> list[Row | None]:
@@ -327,43 +331,82 @@ class Scorer:
         ``agent[i]`` marks a reply: it is reviewed against the customer message in
         ``contexts[i]`` (a :data:`ReplyContext`; ``None``: not reviewed).
         """
-        analyze = self.analyzer.analyze
         cache = self._cache
         out: list[Row | None] = [None] * len(texts)
+        todo: list[tuple[int, str, Any]] = []  # customer rows to analyse: (row, text, context)
+        first: dict[str, int] = {}  # a context-free text analysed once per call, then copied
+        copies: list[tuple[int, int]] = []
+        replies: list[int] = []
         for i, text in enumerate(texts):
             if text is None:
                 continue
             ctx = None if contexts is None else contexts[i]
-            try:
-                if agent is not None and agent[i]:
-                    if ctx is not None:
-                        out[i] = self._review(ctx[0], ctx[1], text)
+            if agent is not None and agent[i]:
+                if ctx is not None:
+                    replies.append(i)
+                continue
+            if ctx is None:
+                row = cache.get(text)
+                if row is not None:
+                    out[i] = row
                     continue
-                if ctx is None:
-                    row = cache.get(text)
-                    if row is None:
-                        if len(cache) >= CACHE_SIZE:
-                            cache.clear()
-                        analysis = analyze(text)
-                        self._last = ((text, None), analysis)
-                        row = cache[text] = analysis_row(analysis)
-                else:
-                    analysis = analyze(text, _context(ctx))
-                    self._last = ((text, ctx), analysis)
-                    row = analysis_row(analysis)
+                if text in first:
+                    copies.append((i, first[text]))
+                    continue
+                first[text] = i
+            todo.append((i, text, ctx))
+        analyses = self._analyze(todo, errors)
+        # what the replies answer, and the last customer message (a reply may open the next call)
+        wanted = {(contexts[i][0], contexts[i][1]) for i in replies} if contexts is not None else set()
+        if todo:
+            wanted.add((todo[-1][1], todo[-1][2]))
+        seen = self._seen = {key: a for key, a in self._seen.items() if key in wanted}
+        for (i, text, ctx), analysis in zip(todo, analyses, strict=True):
+            if analysis is None:
+                continue
+            out[i] = row = analysis_row(analysis)
+            if ctx is None:
+                if len(cache) >= CACHE_SIZE:
+                    cache.clear()
+                cache[text] = row
+            if (text, ctx) in wanted:
+                seen[(text, ctx)] = analysis
+        for i, j in copies:
+            out[i], errors[i] = out[j], errors[j]
+        for i in replies:
+            ctx = contexts[i]  # type: ignore[index]  # replies have contexts
+            try:
+                out[i] = self._review(ctx[0], ctx[1], texts[i])  # type: ignore[arg-type]
             except Exception as exc:  # one bad row must not stop a run of millions
                 errors[i] = f"analysis failed: {type(exc).__name__}: {exc}"[:300]
-                continue
-            out[i] = row
+        return out
+
+    def _analyze(self, todo: list[tuple[int, str, Any]], errors: list[str | None]) -> list[Analysis | None]:
+        """The analyses of ``todo``, :data:`BATCH` at a time with one product each; a failing one marks its row."""
+        analyzer = self.analyzer
+        out: list[Analysis | None] = []
+        many = analyzer.analyze_many if isinstance(analyzer, Analyzer) else None
+        for start in range(0, len(todo), BATCH):
+            part = todo[start:start + BATCH]
+            if many is not None:
+                try:
+                    out.extend(many([t for _, t, _ in part], [None if c is None else _context(c) for _, _, c in part]))
+                    continue
+                except Exception:  # noqa: BLE001 - find the failing row one by one below
+                    pass
+            for i, text, ctx in part:
+                try:
+                    out.append(analyzer.analyze(text, None if ctx is None else _context(ctx)))
+                except Exception as exc:  # one bad row must not stop a run of millions
+                    errors[i] = f"analysis failed: {type(exc).__name__}: {exc}"[:300]
+                    out.append(None)
         return out
 
     def _review(self, customer: str, ctx: RowContext | None, reply: str) -> Row:
-        last = self._last
-        if last is not None and last[0] == (customer, ctx):
-            analysis = last[1]
-        else:
+        analysis = self._seen.get((customer, ctx))
+        if analysis is None:
             analysis = self.analyzer.analyze(customer, None if ctx is None else _context(ctx))
-            self._last = ((customer, ctx), analysis)
+            self._seen[(customer, ctx)] = analysis
         return review_row(review_reply(customer, reply, customer=analysis))
 
 

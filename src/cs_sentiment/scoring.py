@@ -179,7 +179,7 @@ def is_short(text: str) -> bool:
     >>> is_short("好的 谢谢"), is_short("这个订单为什么还没有发货呀我都等了一个星期")
     (True, False)
     """
-    return sum(1 for ch in text if not ch.isspace()) <= SHORT_MESSAGE_CHARS
+    return len(text) <= SHORT_MESSAGE_CHARS or len("".join(text.split())) <= SHORT_MESSAGE_CHARS
 
 
 def cue_supported(cues: Sequence[Cue]) -> frozenset[str]:

@@ -61,6 +61,7 @@ USE_HMM = False
 #: reference jieba; a run of characters no longer word holds (0000, !!!, ……) cannot
 #: tie. Every start is tried (a lookahead), so one run never hides another.
 _TIE_PRONE = re.compile(r"(?=(.{1,4})\1\1)", re.DOTALL)
+_ANY_RUN = re.compile(r"(.{1,4})\1\1", re.DOTALL)  # the quick test first: most messages have no run
 
 DomainWords = tuple[tuple[str, int], ...]
 _lock = threading.Lock()
@@ -205,6 +206,8 @@ def _in_words(domain_words: DomainWords | None) -> frozenset[str]:
 
 def _can_tie(text: str, domain_words: DomainWords | None) -> bool:
     """Whether two best routes could tie: a unit repeated three times that a longer word is made of."""
+    if not _ANY_RUN.search(text):
+        return False
     chars = None
     for match in _TIE_PRONE.finditer(text):
         if chars is None:
