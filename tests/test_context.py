@@ -183,3 +183,21 @@ def test_context_cues_have_no_span(analyzer):
 
 def test_context_counts_for_a_blank_message_too(analyzer):
     assert analyzer.analyze("", {"previous_complaints": 4}).escalation_risk > analyzer.analyze("").escalation_risk
+
+
+@pytest.mark.parametrize("history, stamps, since, typing", [
+    ((), (), None, None),
+    (("在吗", "怎么还没发货"), (1.0, None), 30.0, 4.5),
+    (("长" * 5000,), (2.0,), 0.0, None),           # an over-long history item is capped the same way
+    (("a", "b"), (1.0,), None, 1),                 # stamps of another length are dropped the same way
+])
+def test_the_row_engines_context_equals_the_validated_one(history, stamps, since, typing):
+    assert Context.of_turn(history, stamps, since, typing) == Context(
+        history=history, history_ts=stamps, seconds_since_last=since, typing_seconds=typing)
+
+
+def test_the_row_engines_context_still_refuses_a_zero_typing_time_or_a_negative_pause():
+    with pytest.raises(InvalidContextError, match="typing_seconds"):
+        Context.of_turn((), (), None, 0.0)
+    with pytest.raises(InvalidContextError, match="seconds_since_last"):
+        Context.of_turn((), (), -1.0, None)

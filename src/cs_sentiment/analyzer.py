@@ -12,7 +12,6 @@ True
 from __future__ import annotations
 
 import copy
-import functools
 import math
 import threading
 from collections import Counter
@@ -131,10 +130,10 @@ class Analyzer:
         # each head reads its own feature strings (computed once when both read the same)
         self._intent_features = self._features if same_features else FeatureAnalyzer(intent_head.ngram_range,
                                                                                       intent_head.use_words, domain)
-        # Earlier messages of a conversation come back with every later one:
-        # read each once (thread-safe LRU, bounded).
-        self._history_digest = functools.lru_cache(maxsize=HISTORY_CACHE_SIZE)(
-            functools.partial(history_digest, lexicon=self.lexicon))
+        # Earlier messages of a conversation come back with every later one: each
+        # is read once (bounded; dict reads and writes are atomic, so threads may share it),
+        # and a message analysed in a conversation leaves its digest for the next turns.
+        self._digests: dict[str, tuple[set[str] | None, float]] = {}
         self._emotion_cols = [self.model.emotion.classes.index(e) if e in self.model.emotion.classes else -1
                               for e in _EMOTION_IDS]
         # When both heads share one vectorizer (the shipped model does), one
@@ -336,6 +335,20 @@ class Analyzer:
         i_p = _softmax_rows(z[:, n:] / intent.temperature)
         return list(zip(e_p.tolist(), i_p.tolist(), strict=True))
 
+    def _history_digest(self, message: str) -> tuple[set[str] | None, float]:
+        """:func:`history_digest` of an earlier message, each read once."""
+        found = self._digests.get(message)
+        if found is None:
+            found = history_digest(message, self.lexicon)
+            self._remember(message, found)
+        return found
+
+    def _remember(self, message: str, digest: tuple[set[str] | None, float]) -> None:
+        digests = self._digests
+        if len(digests) >= HISTORY_CACHE_SIZE:
+            digests.clear()
+        digests[message] = digest
+
     def _clause_intent(self, text: str, main: int) -> int:
         """A second intent read clause by clause (我要退款，而且我要投诉…); -1 when none is clear.
 
@@ -404,7 +417,10 @@ class Analyzer:
                 intent_p: list[float]) -> Analysis:
         """Everything after the two models: context, short messages, intensity, risk, strategy."""
         lexicon_valence = scoring.lexicon_valence(text_cues.emotion_strength, text_cues.emphasis)
-        context_cues = scan_context(ctx, norm, lexicon_valence, self._history_digest)
+        grams = bigrams(norm.text) if ctx.history else None
+        context_cues = scan_context(ctx, norm, lexicon_valence, self._history_digest, grams)
+        if grams is not None:  # in a conversation: this message is the history of the next turns
+            self._remember(norm.original, (grams, lexicon_valence))
 
         e_top = max(range(len(emotion_p)), key=emotion_p.__getitem__)
         decision: list[Cue] = []

@@ -118,6 +118,36 @@ class Context:
             return _EMPTY
         return cls(**{k: v for k, v in value.items() if v is not None})
 
+    @classmethod
+    def of_turn(cls, history: tuple[str, ...], history_ts: tuple[float | None, ...],
+                seconds_since_last: float | None, typing_seconds: float | None) -> Context:
+        """The context of a logged turn, built from values the row engine already checked.
+
+        ``history`` holds ``str`` and ``history_ts`` epoch seconds (or ``None``),
+        as :class:`~cs_sentiment.conversation.ConversationState` keeps them; the
+        history caps and the two numbers are checked as the constructor does, the
+        per-item type checks and time parsing are skipped (they cost more than the
+        analysis of a short turn). Equal to ``Context(history=…, history_ts=…, …)``.
+
+        >>> Context.of_turn(("在吗",), (1.0,), 5.0, None) == Context(history=("在吗",), history_ts=(1.0,),
+        ...                                                          seconds_since_last=5.0)
+        True
+        """
+        if any(len(h) > MAX_HISTORY_CHARS for h in history):
+            history = tuple(h[:MAX_HISTORY_CHARS] for h in history)
+        typing = _non_negative(typing_seconds, "typing_seconds")
+        if typing == 0:
+            raise InvalidContextError(f"context key 'typing_seconds' must be > 0, got {typing_seconds!r}")
+        context = object.__new__(cls)
+        put = object.__setattr__
+        put(context, "history", history)
+        put(context, "history_ts", history_ts if len(history_ts) == len(history) else (None,) * len(history))
+        put(context, "typing_seconds", typing)
+        put(context, "seconds_since_last", _non_negative(seconds_since_last, "seconds_since_last"))
+        put(context, "previous_complaints", None)
+        put(context, "customer_baseline_cps", None)
+        return context
+
     def to_dict(self) -> dict[str, Any]:
         """The context as a plain mapping (``history`` as a list of str)."""
         out = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "history_ts"}

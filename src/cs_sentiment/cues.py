@@ -528,12 +528,13 @@ def _limit(cues: list[Cue]) -> tuple[Cue, ...]:
 
 # --- context rules ------------------------------------------------------------
 def scan_context(context: Context, norm: NormalizedText, valence: float,
-                 digest: Callable[[str], tuple[set[str] | None, float]]) -> ContextCues:
+                 digest: Callable[[str], tuple[set[str] | None, float]], grams: set[str] | None = None) -> ContextCues:
     """Apply the context rules: typing speed, pause, history, complaint record.
 
     ``valence`` is this message's :func:`~cs_sentiment.scoring.lexicon_valence`; ``digest`` maps an
     earlier message to its :func:`~cs_sentiment.normalize.bigrams` (``None`` when blank) and lexicon
-    valence (the analyzer's is cached: a conversation's earlier messages are read once).
+    valence (the analyzer's is cached: a conversation's earlier messages are read once); ``grams``
+    are this message's bigrams when the caller has them.
     """
     cues: list[Cue] = []
     intensity = 0.0
@@ -562,7 +563,7 @@ def scan_context(context: Context, norm: NormalizedText, valence: float,
     negative_history = 0
     if context.history:
         history = context.history[-MAX_HISTORY:]
-        current = bigrams(norm.text)
+        current = bigrams(norm.text) if grams is None else grams
         earlier = [digest(h) for h in history]
         repeats = sum(1 for grams, _ in earlier if grams and _jaccard(current, grams) >= NEAR_DUPLICATE_JACCARD)
         if repeats:

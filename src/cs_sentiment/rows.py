@@ -411,7 +411,7 @@ class Scorer:
 
 
 def _context(ctx: RowContext) -> Context:
-    return Context(history=ctx[0], history_ts=ctx[1], seconds_since_last=ctx[2], typing_seconds=ctx[3])
+    return Context.of_turn(ctx[0], ctx[1], ctx[2], ctx[3])
 
 
 def describe_counts(counts: Mapping[str, int], total: int, limit: int = 12) -> str:
