@@ -38,6 +38,8 @@ import io
 import re
 import sys
 import threading
+from collections import deque
+from itertools import repeat
 from pathlib import Path
 from typing import Any
 
@@ -126,9 +128,9 @@ def _build_fast(domain_words: DomainWords | None) -> Any:
         return None
     fast = jieba_class.empty()  # never its own embedded dictionary: ours, word for word
     add = fast.add_word
-    for line in _dictionary().decode("utf-8").splitlines():
-        word, count = line.split(" ")
-        add(word, int(count), None)
+    fields = _dictionary().decode("utf-8").split()  # "word count" lines: words and counts alternate
+    # one C-level loop over 80,000 words (a Python for-loop doubles the build time)
+    deque(map(add, fields[0::2], map(int, fields[1::2]), repeat(None)), maxlen=0)
     # jieba's add_word for a word already there replaces its frequency; rjieba's does too
     for word, freq in _domain(domain_words):
         add(word, freq, None)
