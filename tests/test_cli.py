@@ -157,3 +157,21 @@ def test_score_with_role_and_agent_columns_lists_each_agents_replies(tmp_path, c
     assert "2 replies reviewed" in err and "小王: 1 replies" in err and "小李: 1 replies" in err
     header = (tmp_path / "log.scored.csv").read_text(encoding="utf-8-sig").splitlines()[0]
     assert "reply_score,reply_verdict,reply_issues,error" in header
+
+
+@pytest.mark.parametrize("argv, expected", [([], None), (["--chunksize", "500"], 500)])
+def test_score_reads_the_library_default_chunk_size_unless_told(tmp_path, monkeypatch, argv, expected):
+    pytest.importorskip("pandas")
+    from cs_sentiment import batch
+
+    seen = {}
+
+    def fake_score_file(*args, **kwargs):
+        seen.update(kwargs)
+        raise SystemExit(0)
+
+    monkeypatch.setattr(batch, "score_file", fake_score_file)
+    (tmp_path / "log.csv").write_text("text\n在吗\n", encoding="utf-8")
+    with pytest.raises(SystemExit):
+        main(["score", str(tmp_path / "log.csv"), "--no-progress", *argv])
+    assert seen["chunksize"] == (batch.DEFAULT_CHUNKSIZE if expected is None else expected)

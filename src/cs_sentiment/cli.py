@@ -66,7 +66,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--role-col", help="customer/agent per row: agent rows are reviewed as replies (reply_* columns)")
     p.add_argument("--agent-col", help="who wrote each agent row: the summary lists each agent's reply scores")
     p.add_argument("--jobs", type=int, default=1, help="worker processes (default 1)")
-    p.add_argument("--chunksize", type=int, default=50_000, help="rows read at a time (default 50000)")
+    p.add_argument("--chunksize", type=int,
+                   help="rows read at a time (default: cs_sentiment.batch.DEFAULT_CHUNKSIZE, 10000)")
     p.add_argument("--encoding", help="input encoding (default: detect UTF-8, UTF-8 with BOM or GB18030)")
     p.add_argument("--model", help="model directory (default: the shipped model)")
     p.add_argument("--strict", action="store_true", help="exit 1 when any row had an error")
@@ -213,11 +214,12 @@ def _review(args: argparse.Namespace) -> int:
 
 
 def _score(args: argparse.Namespace) -> int:
-    from .batch import score_file
+    from .batch import DEFAULT_CHUNKSIZE, score_file
 
     summary = score_file(
         args.input, args.out, text_col=args.text_col, conversation_col=args.conversation_col,
-        time_col=args.time_col, role_col=args.role_col, jobs=args.jobs, chunksize=args.chunksize,
+        time_col=args.time_col, role_col=args.role_col, jobs=args.jobs,
+        chunksize=DEFAULT_CHUNKSIZE if args.chunksize is None else args.chunksize,
         encoding=args.encoding, model_dir=args.model, progress=not args.no_progress and sys.stderr.isatty(),
         assume_sorted=args.assume_sorted, typing_col=args.typing_col, prefix=args.prefix, max_chars=args.max_chars,
         adapt_priors=args.adapt_priors, agent_col=args.agent_col,
