@@ -128,3 +128,18 @@ def test_any_string_normalises_and_every_character_maps_back_into_the_original(m
         assert 0 <= start < end <= len(message)
         assert start >= previous
         previous = start
+
+
+def test_normalizing_many_texts_at_once_gives_what_one_by_one_gives():
+    import csv
+    from pathlib import Path
+
+    from cs_sentiment.normalize import normalize_texts
+
+    root = Path(__file__).resolve().parents[1]
+    with (root / "data" / "samples" / "corpus.csv").open(encoding="utf-8") as f:
+        texts = [r["text"] for r in csv.DictReader(f)]
+    for path in sorted((root / "data" / "lexicons").glob("*.tsv")):
+        texts += [line.split("\t")[0] for line in path.read_text(encoding="utf-8").splitlines()[1:]]
+    texts += ["a\nb", "", " x ", "&amp;", "<b>乾隆</b>", "頭髮", "皇后", "\u00ad退款", "ＡＰＰ"]
+    assert normalize_texts(texts) == [normalize(t).text for t in texts]

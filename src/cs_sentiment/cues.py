@@ -48,7 +48,7 @@ from typing import Protocol
 
 from .context import Context
 from .labels import Emotion, Label
-from .normalize import NormalizedText, bigrams, emoji_key
+from .normalize import NormalizedText, bigrams, emoji_key, find_emoji
 from .results import Cue
 
 __all__ = ["CUE_FEATURE_NAMES", "FILE_KINDS", "NEGATIVE_SUPPORT_KINDS", "ContextCues", "CueKind", "Entry", "FileKind",
@@ -494,10 +494,8 @@ def _governed_elsewhere(neg_end: int, keyword_start: int, keyword_starts: list[i
 
 
 def _scan_emoji(norm: NormalizedText, text: str, lexicon: Matcher, strength: dict, found: list) -> int:
-    import emoji  # deferred: only messages with emoji candidates pay for it
-
     chars = 0
-    for item in emoji.emoji_list(text):
+    for item in find_emoji(text):
         grapheme = item["emoji"]
         chars += len(grapheme)
         key = emoji_key(grapheme)

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from .cues import FILE_KINDS, Entry
 from .exceptions import LexiconFormatError
-from .normalize import emoji_key, normalize
+from .normalize import emoji_key, normalize, normalize_texts
 from .resources import as_root, lexicon_root
 
 if TYPE_CHECKING:  # importlib.resources.abc is Python 3.11+; only annotations use it
@@ -113,8 +113,8 @@ def _parse_entries(kind: str, text: str, source: str) -> list[Entry]:
     column = {name: at for at, name in enumerate(spec.header)}
     entries: list[Entry] = []
     seen: dict[str, int] = {}
-    for line, f in read_tsv(text, source, spec.header):
-        term = normalize(f[0]).text
+    rows = read_tsv(text, source, spec.header)
+    for (line, f), term in zip(rows, normalize_texts([f[0] for _, f in rows]), strict=True):
         if not term:
             raise LexiconFormatError(f"{source}:{line}: term {f[0]!r} is empty after normalisation")
         if spec.variant is None and term in seen:

@@ -24,17 +24,20 @@ from __future__ import annotations
 
 import html
 import re
+import threading
 import unicodedata
 from array import array
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
+from typing import Any
 
 from .exceptions import LexiconFormatError
 from .labels import Script
 from .resources import lexicon_root
 
-__all__ = ["MAX_MESSAGE_CHARS", "NormalizedText", "bigrams", "detect_script", "emoji_key", "normalize", "to_simplified",
-           "to_traditional"]
+__all__ = ["MAX_MESSAGE_CHARS", "NormalizedText", "bigrams", "detect_script", "emoji_key", "find_emoji", "normalize",
+           "normalize_texts", "to_simplified", "to_traditional"]
 
 _ENTITY_OR_TAG = re.compile(r"<[a-zA-Z/!][^<>]{0,200}>|&(?:#\d{1,7}|#x[0-9a-fA-F]{1,6}|[a-zA-Z]{2,8});")
 # Anything that needs the slow, character-by-character path: control and
@@ -165,19 +168,55 @@ def normalize(message: str) -> NormalizedText:
     >>> normalize("<p>退款&amp;退货</p>").text
     '退款&退货'
     """
-    if len(message) <= MAX_MESSAGE_CHARS and not _NEEDS_WORK.search(message):
-        # Full-width punctuation (，！？) is the common case: NFKC maps it one
-        # character to one character, so positions stay the same. (No
-        # composing mark is present, so NFKC cannot shorten one place while
-        # lengthening another.)
-        folded = message if unicodedata.is_normalized("NFKC", message) else unicodedata.normalize("NFKC", message)
-        lowered = folded.lower()
-        if len(lowered) == len(message) and not _NEEDS_WORK.search(lowered):
-            simplified = to_simplified(lowered)
-            if len(simplified) == len(lowered):
-                script = _script_of(lowered, simplified)
-                return NormalizedText(message, simplified, script)
+    lowered = _folded(message)
+    if lowered is not None:
+        simplified = to_simplified(lowered)
+        if len(simplified) == len(lowered):
+            return NormalizedText(message, simplified, _script_of(lowered, simplified))
     return _normalize_slow(message)
+
+
+def _folded(message: str) -> str | None:
+    """NFKC and lower case of a plain message, position for position; ``None`` when it needs the slow path.
+
+    Full-width punctuation (，！？) is the common case: NFKC maps it one character
+    to one character, so positions stay the same. (No composing mark is present,
+    so NFKC cannot shorten one place while lengthening another.)
+    """
+    if len(message) > MAX_MESSAGE_CHARS or _NEEDS_WORK.search(message):
+        return None
+    folded = message if unicodedata.is_normalized("NFKC", message) else unicodedata.normalize("NFKC", message)
+    lowered = folded.lower()
+    if len(lowered) != len(message) or _NEEDS_WORK.search(lowered):
+        return None
+    return lowered
+
+
+def normalize_texts(messages: Sequence[str]) -> list[str]:
+    """``normalize(m).text`` of every message, the plain ones through one OpenCC call (loading lexicons).
+
+    Plain messages hold no line break (it takes the slow path), so joined by
+    ``\n`` they convert exactly as one by one.
+
+    >>> normalize_texts(["這個ＡＰＰ", "退款&amp;", "好"]) == [normalize(m).text for m in ["這個ＡＰＰ", "退款&amp;", "好"]]
+    True
+    """
+    out: list[str | None] = [None] * len(messages)
+    at: list[int] = []
+    plain: list[str] = []
+    for i, message in enumerate(messages):
+        lowered = _folded(message)
+        if lowered is None:
+            out[i] = normalize(message).text
+        else:
+            at.append(i)
+            plain.append(lowered)
+    converted = to_simplified("\n".join(plain)).split("\n") if plain else []
+    if len(converted) != len(plain):  # never expected; then one by one
+        converted = [to_simplified(p) for p in plain]
+    for i, lowered, simplified in zip(at, plain, converted, strict=True):
+        out[i] = simplified if len(simplified) == len(lowered) else normalize(messages[i]).text
+    return [normalize(messages[i]).text if text is None else text for i, text in enumerate(out)]
 
 
 def _normalize_slow(message: str) -> NormalizedText:
@@ -268,6 +307,26 @@ def _simplify_keeping_length(text: str, starts: array, ends: array) -> str:
     starts[:] = new_starts
     ends[:] = new_ends
     return "".join(pieces)
+
+
+def find_emoji(text: str) -> list[dict[str, Any]]:
+    """The emoji package's ``emoji_list`` of ``text`` (its search tree built once, under a lock, on first use).
+
+    >>> [e["emoji"] for e in find_emoji("好的👍🏽")]
+    ['👍🏽']
+    """
+    if not _EMOJI:
+        with _EMOJI_LOCK:  # the package builds its search tree lazily, and not safely from two threads at once
+            if not _EMOJI:
+                import emoji  # deferred: only messages with emoji candidates pay for it
+
+                emoji.emoji_list("\U0001f44d")
+                _EMOJI.append(emoji)
+    return _EMOJI[0].emoji_list(text)
+
+
+_EMOJI: list[Any] = []
+_EMOJI_LOCK = threading.Lock()
 
 
 def emoji_key(symbol: str) -> str:
