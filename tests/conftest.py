@@ -16,6 +16,7 @@ import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -187,3 +188,19 @@ def corpus_texts() -> list[str]:
 
     with (REPO_ROOT / "data" / "samples" / "corpus.csv").open(encoding="utf-8", newline="") as f:
         return [r["text"] for r in csv.DictReader(f) if r["split"] == "test"]
+
+
+def _same(x: Any, y: Any, tol: float = 1e-12) -> bool:
+    if isinstance(x, dict):
+        return isinstance(y, dict) and x.keys() == y.keys() and all(_same(x[k], y[k], tol) for k in x)
+    if isinstance(x, list):
+        return isinstance(y, list) and len(x) == len(y) and all(_same(u, v, tol) for u, v in zip(x, y))
+    if isinstance(x, float) and isinstance(y, float):
+        return abs(x - y) <= tol
+    return x == y
+
+
+@pytest.fixture(scope="session")
+def same() -> Callable[..., bool]:
+    """``same(x, y, tol=1e-12)``: equal, floats to ``tol`` (nested dicts and lists, as ``to_dict()`` gives)."""
+    return _same

@@ -324,22 +324,11 @@ def test_default_analyzer_is_built_once_and_reused(analyzer):
     assert analyze(message) == analyzer.analyze(message)
 
 
-def _same(x, y, tol=1e-12) -> bool:
-    """Equal, floats to ``tol`` (nested dicts and lists)."""
-    if isinstance(x, dict):
-        return isinstance(y, dict) and x.keys() == y.keys() and all(_same(x[k], y[k], tol) for k in x)
-    if isinstance(x, list):
-        return isinstance(y, list) and len(x) == len(y) and all(_same(u, v, tol) for u, v in zip(x, y))
-    if isinstance(x, float) and isinstance(y, float):
-        return abs(x - y) <= tol
-    return x == y
-
-
-def test_analyze_many_equals_one_by_one(analyzer):
+def test_analyze_many_equals_one_by_one(analyzer, same):
     contexts = [THREAD_CONTEXTS[i % 3] for i in range(len(THREAD_MESSAGES))]
     one_by_one = [analyzer.analyze(m, c).to_dict() for m, c in zip(THREAD_MESSAGES, contexts, strict=True)]
     # one product for the batch: the same numbers to float rounding (1e-12), every label and text identical
-    assert _same([a.to_dict() for a in analyze_many(THREAD_MESSAGES, contexts)], one_by_one)
+    assert same([a.to_dict() for a in analyze_many(THREAD_MESSAGES, contexts)], one_by_one)
     with pytest.raises(ValueError, match="contexts"):
         analyzer.analyze_many(["a", "b"], [None])
 
@@ -479,9 +468,9 @@ def test_the_plan_for_a_calm_or_pleased_customer_never_apologises_or_compensates
     assert not any(w in result.strategy.opening for w in ("抱歉", "歉意", "补偿", "補償", "赔", "賠"))
 
 
-def test_analyze_many_over_blank_odd_and_real_messages_matches_analyze(analyzer, corpus_texts):
+def test_analyze_many_over_blank_odd_and_real_messages_matches_analyze(analyzer, corpus_texts, same):
     texts = ["", "   ", "好", "!!!", "[微笑]", "订单0000000到了吗", *corpus_texts[:300]]
-    assert _same([a.to_dict() for a in analyzer.analyze_many(texts)], [analyzer.analyze(t).to_dict() for t in texts])
+    assert same([a.to_dict() for a in analyzer.analyze_many(texts)], [analyzer.analyze(t).to_dict() for t in texts])
 
 
 def test_analyze_many_names_the_message_that_is_not_text(analyzer):

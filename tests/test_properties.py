@@ -78,17 +78,8 @@ def test_any_unknown_context_key_is_an_error_naming_it(analyzer, key, value):
 
 @SETTINGS
 @given(messages=st.lists(RULE_TEXT, max_size=5))
-def test_analyze_many_equals_analyze_one_by_one(analyzer, messages):
+def test_analyze_many_equals_analyze_one_by_one(analyzer, same, messages):
     # one product for the batch: every label, text and cue the same, floats to rounding
     many = [a.to_dict() for a in analyzer.analyze_many(messages)]
-    assert _same(many, [analyzer.analyze(m).to_dict() for m in messages])
+    assert same(many, [analyzer.analyze(m).to_dict() for m in messages])
 
-
-def _same(x, y, tol=1e-12) -> bool:
-    if isinstance(x, dict):
-        return isinstance(y, dict) and x.keys() == y.keys() and all(_same(x[k], y[k], tol) for k in x)
-    if isinstance(x, list):
-        return isinstance(y, list) and len(x) == len(y) and all(_same(u, v, tol) for u, v in zip(x, y))
-    if isinstance(x, float) and isinstance(y, float):
-        return abs(x - y) <= tol
-    return x == y

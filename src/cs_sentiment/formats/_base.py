@@ -18,11 +18,12 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from glob import escape as glob_escape
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from ..rows import FLOAT_POSITIONS, RESULT_COLUMNS, Row
 
-__all__ = ["MAX_FIELD_CHARS", "TEXT_DECIMALS", "Chunk", "FileFormat", "Reader", "Writer", "result_rows", "text_value"]
+__all__ = ["MAX_FIELD_CHARS", "TEXT_DECIMALS", "Chunk", "FileFormat", "Reader", "TextWriter", "Writer", "result_rows",
+           "text_value"]
 
 log: logging.Logger = logging.getLogger("cs_sentiment.batch")
 
@@ -123,6 +124,18 @@ class Writer:
         except Exception:  # noqa: BLE001 - already failing; the temp file goes anyway
             pass
         self.tmp.unlink(missing_ok=True)
+
+
+class TextWriter(Writer):
+    """A :class:`Writer` of a text file (``_file``), flushed to disk before the rename."""
+
+    _file: IO[str]
+
+    def _close(self) -> None:
+        if hasattr(self, "_file") and not self._file.closed:
+            self._file.flush()
+            os.fsync(self._file.fileno())
+            self._file.close()
 
 
 def _remove_stale_parts(dst: Path) -> None:

@@ -11,7 +11,6 @@ import codecs
 import contextlib
 import csv
 import io
-import os
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
@@ -19,7 +18,18 @@ from typing import Any, Literal
 
 from ..encodings import decode_errors, decoded_lines, fixer, output_wants_bom, resolve_encoding
 from ..rows import Row
-from ._base import MAX_FIELD_CHARS, SURROGATE, TEXT_DECIMALS, Chunk, FileFormat, Reader, Writer, result_rows, text_value
+from ._base import (
+    MAX_FIELD_CHARS,
+    SURROGATE,
+    TEXT_DECIMALS,
+    Chunk,
+    FileFormat,
+    Reader,
+    TextWriter,
+    Writer,
+    result_rows,
+    text_value,
+)
 
 __all__ = ["FORMATS", "DelimitedReader", "DelimitedWriter"]
 
@@ -233,7 +243,7 @@ class DelimitedReader(Reader):
         return Chunk(start, columns, errors, len(rows))
 
 
-class DelimitedWriter(Writer):
+class DelimitedWriter(TextWriter):
     def __init__(self, dst: Path, reader: Reader, prefix: str, delimiter: str, bom: bool):
         self.delimiter = delimiter
         self.bom = bom
@@ -253,12 +263,6 @@ class DelimitedWriter(Writer):
             originals = [[text_value(v) for v in col] for col in originals]
         extra = result_rows(results, errors, TEXT_DECIMALS)  # None, floats and bools: csv writes them as they are
         self._rows.writerows([*orig, *res] for orig, res in zip(zip(*originals, strict=True), extra, strict=True))
-
-    def _close(self) -> None:
-        if hasattr(self, "_file") and not self._file.closed:
-            self._file.flush()
-            os.fsync(self._file.fileno())
-            self._file.close()
 
 
 class _TsvWriter:

@@ -7,14 +7,13 @@ from __future__ import annotations
 
 import json
 import math
-import os
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 from ..encodings import decode_errors, fixer, output_wants_bom, resolve_encoding
 from ..rows import Row
-from ._base import SURROGATE, TEXT_DECIMALS, Chunk, FileFormat, Reader, Writer, result_rows
+from ._base import SURROGATE, TEXT_DECIMALS, Chunk, FileFormat, Reader, TextWriter, Writer, result_rows
 
 __all__ = ["FORMATS", "JsonlReader", "JsonlWriter"]
 
@@ -105,7 +104,7 @@ def _json_kind(value: Any) -> str:
     return "other"
 
 
-class JsonlWriter(Writer):
+class JsonlWriter(TextWriter):
     def _open(self, prefix: str) -> None:
         self._file = open(self.tmp, "w", encoding="utf-8", errors="backslashreplace", newline="\n")
 
@@ -124,12 +123,6 @@ class JsonlWriter(Writer):
             lines.append(json.dumps(obj, ensure_ascii=False, default=str))
         if lines:
             self._file.write("\n".join(lines) + "\n")
-
-    def _close(self) -> None:
-        if hasattr(self, "_file") and not self._file.closed:
-            self._file.flush()
-            os.fsync(self._file.fileno())
-            self._file.close()
 
 
 def _json_value(value: Any) -> Any:
