@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from . import scoring
+from . import classifier, scoring
 from .context import Context
 from .cues import TextCues, scan_context, scan_text
 from .exceptions import InvalidInputError
@@ -159,10 +159,10 @@ class Analyzer:
         self._neutral_col = self.model.emotion.classes.index("neutral") if "neutral" in self.model.emotion.classes \
             else -1
         self._set_priors(priors)
-        # Third-party structures built lazily on first use (the emoji
-        # package's search tree, our jieba tokenizer, the OpenCC converters)
-        # are not safe to build from many threads at once: build them here,
-        # once, under a lock every analyzer shares.
+        # Third-party structures built lazily on first use (our tokenizers, the
+        # OpenCC converters) are not safe to build from many threads at once:
+        # build them here, once, under a lock every analyzer shares. (The emoji
+        # package's search tree waits for the first emoji: normalize.find_emoji.)
         with _WARM_UP_LOCK:
             self.analyze(WARM_UP_MESSAGE)
 
@@ -271,9 +271,7 @@ class Analyzer:
         vectorizer = emotion.vectorizer
         z = self._joint_intercept.copy()
         if vectorizer.binary:
-            active = set(map(vectorizer.vocabulary.get, feats))
-            active.discard(None)
-            columns = list(active)
+            columns = list(_active_columns(vectorizer.vocabulary, feats))
         else:
             columns = [j for j in map(vectorizer.vocabulary.get, feats) if j is not None]
         if columns:
@@ -310,13 +308,12 @@ class Analyzer:
         if joint is None or not emotion.vectorizer.binary or not items:
             return [self._predict(text, cues) for text, cues in items]
         n = self._n_emotions
-        lookup = emotion.vectorizer.vocabulary.get
-        index: list[int | None] = []  # never None: discarded below
+        vocabulary = emotion.vectorizer.vocabulary
+        index: list[int] = []
         starts: list[int] = []
         active: list[int] = []
         for k, (text, _) in enumerate(items):
-            columns = set(map(lookup, self._features(text)))
-            columns.discard(None)  # built as in _predict, so the rows come in the same order
+            columns = _active_columns(vocabulary, self._features(text))
             if columns:
                 active.append(k)
                 starts.append(len(index))
@@ -324,6 +321,7 @@ class Analyzer:
         z = np.tile(self._joint_intercept, (len(items), 1))
         if active:
             summed = np.add.reduceat(joint.take(np.array(index, dtype=np.intp), axis=0), starts, axis=0)
+            # divided in float32 by the float64 root, as _predict's `summed / math.sqrt(...)` is
             norms = np.sqrt(summed[:, -1].astype(np.float64)).astype(np.float32)
             z[active] += summed[:, :-1] / norms[:, None]
         cues = np.array([c for _, c in items], dtype=np.float64)
@@ -332,8 +330,8 @@ class Analyzer:
         e_logits = z[:, :n]
         if emotion.fusion is not None:
             e_logits = emotion.fusion.logits(e_logits, cues)
-        e_p = _softmax_rows((e_logits + self._emotion_bias) / emotion.temperature)
-        i_p = _softmax_rows(z[:, n:] / intent.temperature)
+        e_p = classifier.softmax((e_logits + self._emotion_bias) / emotion.temperature)
+        i_p = classifier.softmax(z[:, n:] / intent.temperature)
         return list(zip(e_p.tolist(), i_p.tolist(), strict=True))
 
     def _history_digest(self, message: str) -> tuple[set[str] | None, float]:
@@ -531,9 +529,12 @@ class Analyzer:
         )
 
 
-def _softmax_rows(logits: np.ndarray) -> np.ndarray:
-    exp = np.exp(logits - logits.max(axis=1, keepdims=True))
-    return exp / exp.sum(axis=1, keepdims=True)
+def _active_columns(vocabulary: Mapping[str, int], features: list[str]) -> set[int]:
+    """The vocabulary columns of a message's features, as a set built the one way both predict paths
+    build it: its iteration order is the order the rows are summed in, so the two agree to the bit."""
+    columns = set(map(vocabulary.get, features))
+    columns.discard(None)
+    return columns  # type: ignore[return-value]  # None discarded
 
 
 def history_digest(message: str, lexicon: Lexicon) -> tuple[set[str] | None, float]:

@@ -72,14 +72,9 @@ class Context:
             stamps = tuple(_timestamp(t, "history_ts") for t in self.history_ts)
         object.__setattr__(self, "history", texts)
         object.__setattr__(self, "history_ts", stamps)
-        for name in ("typing_seconds", "seconds_since_last", "customer_baseline_cps"):
-            object.__setattr__(self, name, _non_negative(getattr(self, name), name))
-        if self.typing_seconds == 0:
-            raise InvalidContextError(f"context key 'typing_seconds' must be > 0, got {self.typing_seconds!r}")
-        if self.customer_baseline_cps == 0:
-            raise InvalidContextError(
-                f"context key 'customer_baseline_cps' must be > 0, got {self.customer_baseline_cps!r}"
-            )
+        object.__setattr__(self, "seconds_since_last", _non_negative(self.seconds_since_last, "seconds_since_last"))
+        for name in ("typing_seconds", "customer_baseline_cps"):
+            object.__setattr__(self, name, _positive(getattr(self, name), name))
         complaints = self.previous_complaints
         if complaints is not None:
             if _is_bool(complaints) or not isinstance(complaints, numbers.Real):
@@ -135,9 +130,7 @@ class Context:
         """
         if any(len(h) > MAX_HISTORY_CHARS for h in history):
             history = tuple(h[:MAX_HISTORY_CHARS] for h in history)
-        typing = _non_negative(typing_seconds, "typing_seconds")
-        if typing == 0:
-            raise InvalidContextError(f"context key 'typing_seconds' must be > 0, got {typing_seconds!r}")
+        typing = _positive(typing_seconds, "typing_seconds")
         context = object.__new__(cls)
         put = object.__setattr__
         put(context, "history", history)
@@ -158,6 +151,14 @@ class Context:
 def _is_bool(value: Any) -> bool:
     """``bool`` or numpy's ``bool_`` (a flag is not a count or a duration)."""
     return isinstance(value, bool) or type(value).__name__ == "bool_"
+
+
+def _positive(value: Any, name: str) -> float | None:
+    """:func:`_non_negative`, and not 0 (a time or a speed it divides by)."""
+    number = _non_negative(value, name)
+    if number == 0:
+        raise InvalidContextError(f"context key {name!r} must be > 0, got {number!r}")
+    return number
 
 
 def _non_negative(value: Any, name: str) -> float | None:

@@ -316,8 +316,8 @@ class Scorer:
 
     A message without context always gets the same analysis, so repeated short
     messages ("在吗", "好的", "谢谢") are analysed once (up to :data:`CACHE_SIZE`).
-    A reply reuses the analysis of the customer message just before it when it is
-    the last one analysed.
+    A reply reuses the analysis of the customer message it answers when that was
+    analysed in the same call (or was the last one of the previous call).
     """
 
     def __init__(self, analyzer: Analyzer | None = None):
@@ -382,7 +382,7 @@ class Scorer:
             try:
                 out[i] = self._review(ctx[0], ctx[1], texts[i])  # type: ignore[arg-type]
             except Exception as exc:  # one bad row must not stop a run of millions
-                errors[i] = f"analysis failed: {type(exc).__name__}: {exc}"[:300]
+                errors[i] = _failure(exc)
         return out
 
     def _analyze(self, todo: list[tuple[int, str, Any]], errors: list[str | None]) -> list[Analysis | None]:
@@ -402,7 +402,7 @@ class Scorer:
                 try:
                     out.append(analyzer.analyze(text, None if ctx is None else _context(ctx)))
                 except Exception as exc:  # one bad row must not stop a run of millions
-                    errors[i] = f"analysis failed: {type(exc).__name__}: {exc}"[:300]
+                    errors[i] = _failure(exc)
                     out.append(None)
         return out
 
@@ -412,6 +412,11 @@ class Scorer:
             analysis = self.analyzer.analyze(customer, None if ctx is None else _context(ctx))
             self._seen[(customer, ctx)] = analysis
         return review_row(review_reply(customer, reply, customer=analysis))
+
+
+def _failure(exc: Exception) -> str:
+    """The ``error`` of a row whose analysis or review raised."""
+    return f"analysis failed: {type(exc).__name__}: {exc}"[:300]
 
 
 def _context(ctx: RowContext) -> Context:
